@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Makes sure what the server and the tests need is installed and running on loopback:
+# npm dependencies, RabbitMQ, memcached, and (with --browsers) Chromium and Firefox ESR.
+# As root on Debian it installs missing packages with apt-get; elsewhere it says in one
+# line what to install (or to use `docker compose up`).
+# Usage: scripts/services.sh [--browsers]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "please install: $* (or run the server with: docker compose up)"
+  fi
+  say "installing $* with apt-get…"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "$@" >/tmp/push-apt.log 2>&1; then
+    if [ "$APT_UPDATED" = 0 ]; then
+      APT_UPDATED=1
+      apt-get update >/tmp/push-apt-update.log 2>&1 || true
+      apt-get install -y --no-install-recommends "$@" >/tmp/push-apt.log 2>&1 ||
+        die "apt-get install $* failed; see /tmp/push-apt.log"
+    else
+      die "apt-get install $* failed; see /tmp/push-apt.log"
+    fi
+  fi
+}
+
+ensure_npm_deps() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies (npm ci)…"
+    npm ci --no-audit --no-fund >&2
+  fi
+}
+
+ensure_memcached() {
+  if port_open 11211; then return; fi
+  command -v memcached >/dev/null || [ -x /usr/bin/memcached ] || apt_install memcached
+  say "starting memcached on 127.0.0.1:11211"
+  local user=memcache
+  id -u "$user" >/dev/null 2>&1 || user=nobody
+  if [ "$(id -u)" = 0 ]; then
+    memcached -u "$user" -l 127.0.0.1 -p 11211 -d
+  else
+    memcached -l 127.0.0.1 -p 11211 -d
+  fi
+  for _ in $(seq 1 50); do port_open 11211 && return; sleep 0.1; done
+  die "memcached did not start on 127.0.0.1:11211"
+}
+
+ensure_rabbitmq() {
+  if port_open 5672; then return; fi
+  command -v rabbitmq-server >/dev/null || [ -x /usr/sbin/rabbitmq-server ] || apt_install rabbitmq-server
+  say "starting RabbitMQ on 127.0.0.1:5672 (takes a few seconds)…"
+  # The Debian wrapper lowers the open-file limit to 1024, too few for a queue per device.
+  ( ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; PATH="$PATH:/usr/sbin" rabbitmq-server -detached ) >/tmp/push-rabbitmq.log 2>&1 || true
+  for _ in $(seq 1 120); do port_open 5672 && break; sleep 0.5; done
+  port_open 5672 || die "RabbitMQ did not start; see /tmp/push-rabbitmq.log"
+  # The port opens a little before AMQP connections are accepted.
+  sleep 4
+}
+
+ensure_browsers() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -x /usr/bin/firefox-esr ] || apt_install firefox-esr
+}
+
+main() {
+  ensure_npm_deps
+  ensure_rabbitmq
+  ensure_memcached
+  if [ "${1:-}" = "--browsers" ]; then ensure_browsers; fi
+  say "RabbitMQ and memcached are up on 127.0.0.1"
+}
+
+main "$@"

@@ -1,0 +1,76 @@
+// Assembles the HTTP surface: middleware in the order a request meets it, then the
+// routes of each role. Routes → services → broker/store/cache; nothing points back.
+import { Hono, type MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { UpgradeWebSocket } from 'hono/ws';
+import type { WebSocket } from 'ws';
+import { accountRoutes } from './client-agent/account-routes.js';
+import { clientRoutes } from './client-agent/client-routes.js';
+import { connectHandler } from './client-agent/connect-route.js';
+import { subscriptionRoutes } from './client-agent/subscription-routes.js';
+import type { AppEnv } from './http/env.js';
+import { errorResponse, HttpError } from './http/errors.js';
+import { type HealthProbes, heartbeat } from './observability/heartbeat.js';
+import { pushRoutes } from './post-office/push-route.js';
+import type { Services } from './services.js';
+
+export interface AppOptions {
+  upgradeWebSocket: UpgradeWebSocket<WebSocket, { onError: (err: unknown) => void }>;
+  probes: HealthProbes;
+  /** Runs before any route (the DoS defense); may answer on its own (429). */
+  guard?: MiddlewareHandler<AppEnv>;
+  /** Extra routes mounted by other roles (pairing relay, admin). */
+  extraRoutes?: Array<{ path: string; routes: Hono<AppEnv> }>;
+}
+
+export function createApp(services: Services, options: AppOptions): Hono<AppEnv> {
+  const { log, metrics } = services;
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.get('routeName') ?? (c.res.status === 404 ? 'unmatched' : routePath(c));
+    metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    metrics.httpDuration.observe(
+      { route, method: c.req.method },
+      (performance.now() - started) / 1000,
+    );
+  });
+  if (options.guard) app.use('*', options.guard);
+
+  app.get('/__heartbeat__', async (c) => {
+    const { status, body } = await heartbeat(options.probes);
+    return c.json(body, status);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.route('/v1/accounts', accountRoutes(services));
+  app.route('/v1/clients', clientRoutes(services));
+  app.route('/v1/subscriptions', subscriptionRoutes(services));
+  app.get('/v1/connect', connectHandler(services, options.upgradeWebSocket));
+  app.route('/push', pushRoutes(services));
+  for (const { path, routes } of options.extraRoutes ?? []) app.route(path, routes);
+
+  app.notFound((c) =>
+    c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404),
+  );
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return errorResponse(c, err);
+    log.error({
+      event: 'http.internal_error',
+      route: routePath(c),
+      err: String(err),
+      stack: err.stack,
+    });
+    return c.json(
+      { error: 'internal_error', message: 'the server failed to handle this request' },
+      500,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,95 @@
+// How a push is carried through RabbitMQ: the body is the request body as received (the
+// server never reads it); everything else travels in message properties and headers.
+import type { ConsumeMessage, Options } from 'amqplib';
+import type { Urgency } from '../../shared/protocol.js';
+import { URGENCIES } from '../../shared/protocol.js';
+
+export interface PushMessage {
+  messageId: string;
+  subscriptionId: string;
+  body: Buffer;
+  encoding: 'aes128gcm' | null;
+  /** Seconds, as applied at the POST. */
+  ttl: number;
+  urgency: Urgency;
+  topic: string | null;
+  /** ISO 8601 UTC time the POST Office accepted it. */
+  receivedAt: string;
+}
+
+const H = {
+  subscription: 'x-push-subscription',
+  encoding: 'x-push-encoding',
+  ttl: 'x-push-ttl',
+  urgency: 'x-push-urgency',
+  topic: 'x-push-topic',
+  receivedAt: 'x-push-received-at',
+} as const;
+
+export function publishOptions(message: PushMessage): Options.Publish {
+  const headers: Record<string, string | number> = {
+    [H.subscription]: message.subscriptionId,
+    [H.ttl]: message.ttl,
+    [H.urgency]: message.urgency,
+    [H.receivedAt]: message.receivedAt,
+  };
+  if (message.encoding) headers[H.encoding] = message.encoding;
+  if (message.topic) headers[H.topic] = message.topic;
+  return {
+    persistent: true,
+    mandatory: true,
+    messageId: message.messageId,
+    // RabbitMQ drops the message once this passes, even from a queue nobody consumes;
+    // "0" means: deliver only to a consumer ready right now.
+    expiration: String(message.ttl * 1000),
+    timestamp: Math.floor(Date.parse(message.receivedAt) / 1000),
+    headers,
+  };
+}
+
+function header(msg: ConsumeMessage, name: string): unknown {
+  return (msg.properties.headers as Record<string, unknown> | undefined)?.[name];
+}
+
+/** Reads a delivered message back; null when it was not published by this server. */
+export function decodeDelivery(msg: ConsumeMessage): PushMessage | null {
+  const messageId = msg.properties.messageId;
+  const subscriptionId = header(msg, H.subscription);
+  const ttl = Number(header(msg, H.ttl));
+  const urgency = String(header(msg, H.urgency));
+  const receivedAt = header(msg, H.receivedAt);
+  if (
+    typeof messageId !== 'string' ||
+    typeof subscriptionId !== 'string' ||
+    !Number.isInteger(ttl) ||
+    !(URGENCIES as readonly string[]).includes(urgency) ||
+    typeof receivedAt !== 'string'
+  ) {
+    return null;
+  }
+  const topic = header(msg, H.topic);
+  return {
+    messageId,
+    subscriptionId,
+    body: msg.content,
+    encoding: header(msg, H.encoding) === 'aes128gcm' ? 'aes128gcm' : null,
+    ttl,
+    urgency: urgency as Urgency,
+    topic: typeof topic === 'string' ? topic : null,
+    receivedAt,
+  };
+}
+
+/**
+ * A message whose TTL has passed must never be delivered, even one delivered before and
+ * not acked. A TTL 0 message is only for the client connected when it arrived, so a
+ * redelivery of it is always too late.
+ */
+export function isExpired(
+  message: PushMessage,
+  redelivered: boolean,
+  now: number = Date.now(),
+): boolean {
+  if (message.ttl === 0) return redelivered;
+  return Date.parse(message.receivedAt) + message.ttl * 1000 <= now;
+}

@@ -1,0 +1,75 @@
+// Who is calling: Basic (username:password) for registering a device, Bearer (a client
+// token) for everything else. Wrong credentials are 401; a disabled account is 403.
+import type { MiddlewareHandler } from 'hono';
+import { normalizeUsername } from '../../shared/protocol.js';
+import type { AppEnv } from '../http/env.js';
+import { HttpError, unauthorized } from '../http/errors.js';
+import { verifyAgainstDummy, verifyPassword } from '../security/passwords.js';
+import { hashToken } from '../security/tokens.js';
+import type { Account, ClientIdentity, Store } from '../store/store.js';
+
+const accountDisabled = () => new HttpError(403, 'account_disabled', 'this account is disabled');
+
+function parseAuthorization(header: string | undefined): { scheme: string; value: string } | null {
+  if (!header) return null;
+  const match = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(header);
+  if (!match) return null;
+  return { scheme: match[1]!.toLowerCase(), value: match[2]! };
+}
+
+export async function identifyClientToken(
+  store: Store,
+  token: string,
+): Promise<ClientIdentity | null> {
+  return store.findClientByTokenHash(hashToken(token));
+}
+
+async function bearerIdentity(store: Store, token: string): Promise<ClientIdentity> {
+  const identity = await identifyClientToken(store, token);
+  if (!identity) throw unauthorized('unknown or revoked client token');
+  if (identity.account.disabledAt) throw accountDisabled();
+  return identity;
+}
+
+async function basicAccount(store: Store, encoded: string): Promise<Account> {
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    throw unauthorized('malformed Basic credentials');
+  }
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw unauthorized('malformed Basic credentials');
+  const username = normalizeUsername(decoded.slice(0, colon));
+  const password = decoded.slice(colon + 1);
+  const account = await store.findAccountByUsername(username);
+  const ok = account
+    ? await verifyPassword(password, account.passwordHash)
+    : await verifyAgainstDummy(password);
+  if (!account || !ok) throw unauthorized('wrong username or password');
+  if (account.disabledAt) throw accountDisabled();
+  return account;
+}
+
+/** Bearer <clientToken>; sets `identity`. */
+export function requireClient(store: Store): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const auth = parseAuthorization(c.req.header('authorization'));
+    if (auth?.scheme !== 'bearer') throw unauthorized('a Bearer client token is required');
+    c.set('identity', await bearerIdentity(store, auth.value));
+    await next();
+  };
+}
+
+/** The account behind Basic credentials, or behind the Bearer token of one of its clients. */
+export async function accountFromBasicOrBearer(
+  store: Store,
+  header: string | undefined,
+): Promise<Account> {
+  const auth = parseAuthorization(header);
+  if (auth?.scheme === 'basic') return basicAccount(store, auth.value);
+  if (auth?.scheme === 'bearer') return (await bearerIdentity(store, auth.value)).account;
+  throw new HttpError(401, 'unauthorized', 'Basic or Bearer credentials are required', {
+    'WWW-Authenticate': 'Basic realm="push"',
+  });
+}

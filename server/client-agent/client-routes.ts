@@ -1,0 +1,99 @@
+import { Hono } from 'hono';
+import {
+  type ClientInfo,
+  CreateClientRequest,
+  type CreateClientResponse,
+} from '../../shared/protocol.js';
+import { BrokerUnavailable } from '../broker/broker.js';
+import { readJson } from '../http/body.js';
+import type { AppEnv } from '../http/env.js';
+import { notFound, serviceUnavailable } from '../http/errors.js';
+import { shortId } from '../observability/logger.js';
+import { hashToken, newSecretToken } from '../security/tokens.js';
+import type { Services } from '../services.js';
+import { accountFromBasicOrBearer, requireClient } from './auth.js';
+
+export function clientRoutes(services: Services): Hono<AppEnv> {
+  const { store, broker, log, sessions } = services;
+  const app = new Hono<AppEnv>();
+
+  app.post('/', async (c) => {
+    const account = await accountFromBasicOrBearer(store, c.req.header('authorization'));
+    const { name } = await readJson(c, CreateClientRequest);
+    const clientToken = newSecretToken();
+    const client = await store.createClient(account.userId, name, hashToken(clientToken));
+    try {
+      await broker.createClientQueue(account.userId, client.clientId);
+    } catch (err) {
+      // A client without a queue could never receive anything: undo and let the caller retry.
+      await store.deleteClient(account.userId, client.clientId);
+      log.error({
+        event: 'client.queue_failed',
+        clientId: shortId(client.clientId),
+        err: String(err),
+      });
+      throw serviceUnavailable('the message broker is not reachable; try again');
+    }
+    log.info(
+      {
+        event: 'client.registered',
+        userId: shortId(account.userId),
+        clientId: shortId(client.clientId),
+      },
+      'client registered',
+    );
+    return c.json({ clientId: client.clientId, clientToken } satisfies CreateClientResponse, 201);
+  });
+
+  app.get('/', requireClient(store), async (c) => {
+    const { account } = c.get('identity');
+    const clients = await store.listClients(account.userId);
+    const list = await Promise.all(
+      clients.map(async (client): Promise<ClientInfo> => {
+        // The broker knows about consumers on every server node; fall back to this node's
+        // sessions when it cannot be asked.
+        const stats = await broker.queueStats(client.clientId).catch((err: unknown) => {
+          if (err instanceof BrokerUnavailable) return null;
+          throw err;
+        });
+        return {
+          clientId: client.clientId,
+          name: client.name,
+          createdAt: client.createdAt,
+          lastSeenAt: client.lastSeenAt,
+          connected: stats ? stats.consumers > 0 : sessions.has(client.clientId),
+        };
+      }),
+    );
+    return c.json(list);
+  });
+
+  app.delete('/:clientId', requireClient(store), async (c) => {
+    const { account } = c.get('identity');
+    const clientId = c.req.param('clientId');
+    // Deleting the row first makes the token stop working at once, whatever follows.
+    if (!(await store.deleteClient(account.userId, clientId))) throw notFound('no such client');
+    sessions.revoke(clientId);
+    try {
+      await broker.deleteClientQueue(clientId);
+    } catch (err) {
+      log.error({
+        event: 'client.queue_delete_failed',
+        clientId: shortId(clientId),
+        err: String(err),
+      });
+    }
+    log.info(
+      {
+        event: 'client.revoked',
+        userId: shortId(account.userId),
+        clientId: shortId(clientId),
+        by: 'user',
+      },
+      'client revoked',
+    );
+    return c.body(null, 204);
+  });
+
+  return app;
+}

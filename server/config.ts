@@ -1,0 +1,184 @@
+// Every setting of the server, typed and validated in one place. This is the only module
+// that reads the environment; everything else receives a `Config`.
+import { z } from 'zod';
+
+const PositiveInt = z.coerce.number().int().positive();
+const NonNegativeInt = z.coerce.number().int().nonnegative();
+
+const BooleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const HostPort = z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'expected host:port');
+
+/** An IPv4/IPv6 address, optionally with a /prefix (validated again when parsed into CIDRs). */
+const IpOrCidr = z
+  .string()
+  .regex(/^[0-9A-Fa-f:.]+(\/[0-9]{1,3})?$/, 'expected an IP address or CIDR');
+
+function parseList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:port')
+    .default('amqp://guest:guest@127.0.0.1:5672'),
+  MEMCACHED: z
+    .string()
+    .default('127.0.0.1:11211')
+    .transform(parseList)
+    .pipe(z.array(HostPort).min(1, 'expected at least one host:port')),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
+    .default('sqlite:./data/push.db'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // Delivery
+  DELIVERY_PREFETCH: PositiveInt.max(1000).default(50),
+  HELLO_TIMEOUT_MS: PositiveInt.default(10_000),
+  WS_PING_INTERVAL_MS: PositiveInt.default(30_000),
+  WS_IDLE_TIMEOUT_MS: PositiveInt.default(90_000),
+
+  // DoS defense (all changeable live from the admin page)
+  DOS_WINDOW_SECONDS: PositiveInt.default(60),
+  DOS_MAX_REQUESTS: PositiveInt.default(20_000),
+  DOS_MAX_BAD_REQUESTS: PositiveInt.default(100),
+  DOS_REQUEST_PENALTY_SECONDS: PositiveInt.default(600),
+  DOS_BAD_REQUEST_PENALTY_SECONDS: PositiveInt.default(3600),
+  DOS_LRU_SIZE: PositiveInt.default(100_000),
+  DOS_ALLOW_LIST: z.string().optional().transform(parseList).pipe(z.array(IpOrCidr)),
+  DOS_OBSERVE_ONLY: BooleanFlag.default(false),
+  DOS_SYNC_INTERVAL_MS: PositiveInt.default(2000),
+  TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
+  MEMCACHED_TIMEOUT_MS: PositiveInt.default(500),
+});
+
+export interface DosSettings {
+  windowSeconds: number;
+  maxRequests: number;
+  maxBadRequests: number;
+  requestPenaltySeconds: number;
+  badRequestPenaltySeconds: number;
+  lruSize: number;
+  allowList: string[];
+  observeOnly: boolean;
+  trustProxyHops: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Base of every endpoint URL, without a trailing slash. */
+  publicUrl: string;
+  /** `scheme://host[:port]` of publicUrl: the only VAPID `aud` accepted. */
+  publicOrigin: string;
+  amqpUrl: string;
+  memcachedServers: string[];
+  memcachedTimeoutMs: number;
+  database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  adminToken: string | null;
+  logLevel: string;
+  delivery: {
+    prefetch: number;
+    helloTimeoutMs: number;
+    pingIntervalMs: number;
+    idleTimeoutMs: number;
+  };
+  dos: DosSettings;
+  dosSyncIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads a configuration from an environment record (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= command`.
+  const cleaned = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(cleaned[variable])})`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const url = new URL(publicUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('PUBLIC_URL', `must be http(s), got ${JSON.stringify(publicUrl)}`);
+  }
+  const database = e.DATABASE_URL.startsWith('sqlite:')
+    ? { kind: 'sqlite' as const, path: e.DATABASE_URL.slice('sqlite:'.length) }
+    : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  if (database.kind === 'sqlite' && database.path.length === 0) {
+    throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/push.db');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    publicOrigin: url.origin,
+    amqpUrl: e.AMQP_URL,
+    memcachedServers: e.MEMCACHED,
+    memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
+    database,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    logLevel: e.LOG_LEVEL,
+    delivery: {
+      prefetch: e.DELIVERY_PREFETCH,
+      helloTimeoutMs: e.HELLO_TIMEOUT_MS,
+      pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
+    },
+    dos: {
+      windowSeconds: e.DOS_WINDOW_SECONDS,
+      maxRequests: e.DOS_MAX_REQUESTS,
+      maxBadRequests: e.DOS_MAX_BAD_REQUESTS,
+      requestPenaltySeconds: e.DOS_REQUEST_PENALTY_SECONDS,
+      badRequestPenaltySeconds: e.DOS_BAD_REQUEST_PENALTY_SECONDS,
+      lruSize: e.DOS_LRU_SIZE,
+      allowList: e.DOS_ALLOW_LIST,
+      observeOnly: e.DOS_OBSERVE_ONLY,
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
+    dosSyncIntervalMs: e.DOS_SYNC_INTERVAL_MS,
+  };
+}
+
+/** The configuration as it may be logged: no secrets, no credentials in URLs. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const redactUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//***@');
+  return {
+    port: config.port,
+    host: config.host,
+    publicUrl: config.publicUrl,
+    amqpUrl: redactUrl(config.amqpUrl),
+    memcached: config.memcachedServers,
+    database:
+      config.database.kind === 'sqlite'
+        ? `sqlite:${config.database.path}`
+        : redactUrl(config.database.url),
+    admin: config.adminToken ? 'enabled' : 'disabled',
+    delivery: config.delivery,
+    dos: config.dos,
+  };
+}

@@ -1,0 +1,29 @@
+// Entry point: read the configuration, start, and stop cleanly on SIGINT/SIGTERM. Any
+// problem that stops the start is reported in one line naming the variable involved.
+import { ConfigError, loadConfig } from './config.js';
+import { StartupError, startServer } from './server.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const server = await startServer(config);
+  console.log(
+    `push server: listening on ${server.url} (endpoints under ${config.publicUrl}/push/)`,
+  );
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof StartupError) {
+    console.error(`push server: cannot start: ${err.message}`);
+  } else {
+    console.error('push server: cannot start:', err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+// GET /__heartbeat__ (PROTOCOL §8). memcached down alone still answers 200: the server
+// keeps serving with its local penalty box.
+import type { Heartbeat } from '../../shared/protocol.js';
+
+export interface HealthProbes {
+  rabbitmq(): Promise<boolean>;
+  memcached(): Promise<boolean>;
+  database(): Promise<boolean>;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+async function probe(check: () => Promise<boolean>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+  });
+  try {
+    return (await Promise.race([check().catch(() => false), timeout])) ? 'ok' : 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function heartbeat(
+  probes: HealthProbes,
+): Promise<{ status: 200 | 503; body: Heartbeat }> {
+  const [rabbitmq, memcached, database] = await Promise.all([
+    probe(probes.rabbitmq),
+    probe(probes.memcached),
+    probe(probes.database),
+  ]);
+  const degraded = rabbitmq === 'down' || database === 'down';
+  return {
+    status: degraded ? 503 : 200,
+    body: { status: degraded ? 'degraded' : 'ok', rabbitmq, memcached, database },
+  };
+}

@@ -1,0 +1,87 @@
+// Prometheus metrics. One registry per server instance so several servers can run in one
+// process (tests) without sharing counters.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'push_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'push_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly pushesAccepted = new Counter({
+    name: 'push_pushes_accepted_total',
+    help: 'Pushes stored durably (201)',
+    labelNames: ['urgency'] as const,
+    registers: [this.registry],
+  });
+  readonly pushesRejected = new Counter({
+    name: 'push_pushes_rejected_total',
+    help: 'Pushes refused, by reason (the error code answered)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'push_deliveries_total',
+    help: 'Notifications sent to a connected client (redeliveries included)',
+    labelNames: ['redelivered'] as const,
+    registers: [this.registry],
+  });
+  readonly acks = new Counter({
+    name: 'push_acks_total',
+    help: 'Notifications acknowledged by clients',
+    registers: [this.registry],
+  });
+  readonly expired = new Counter({
+    name: 'push_expired_total',
+    help: 'Messages dropped at delivery time because their TTL had passed',
+    registers: [this.registry],
+  });
+  readonly superseded = new Counter({
+    name: 'push_topic_superseded_total',
+    help: 'Messages dropped at delivery time because a newer one with the same Topic exists',
+    registers: [this.registry],
+  });
+  readonly connectedClients = new Gauge({
+    name: 'push_connected_clients',
+    help: 'WebSocket sessions identified on this server',
+    registers: [this.registry],
+  });
+  readonly publishConfirmSeconds = new Histogram({
+    name: 'push_broker_publish_confirm_seconds',
+    help: 'Time from publish to RabbitMQ confirm',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly penaltyBoxSize = new Gauge({
+    name: 'push_penalty_box_size',
+    help: 'IP addresses currently in the penalty box (blacklisted) as seen by this server',
+    registers: [this.registry],
+  });
+  readonly penaltyBoxRejections = new Counter({
+    name: 'push_penalty_box_rejections_total',
+    help: 'Requests answered 429 because the IP was in the penalty box',
+    registers: [this.registry],
+  });
+  readonly serviceUp = new Gauge({
+    name: 'push_backing_service_up',
+    help: '1 when the backing service answers, 0 when it is down',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+    }
+  }
+}

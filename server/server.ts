@@ -1,0 +1,147 @@
+// Starts one server node from a Config: opens the store, RabbitMQ and memcached, builds
+// the app and listens. Used by main.ts and by the integration tests, which start real
+// servers on free ports.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import type { Hono } from 'hono';
+import { createApp } from './app.js';
+import { Broker } from './broker/broker.js';
+import { Cache } from './cache/memcached.js';
+import { SessionRegistry } from './client-agent/session-registry.js';
+import { type Config, describeConfig } from './config.js';
+import type { AppEnv } from './http/env.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import type { Services } from './services.js';
+import { openStore } from './store/open-store.js';
+
+/** A backing service or setting stopped the start; the message names the variable. */
+export class StartupError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'StartupError';
+  }
+}
+
+export interface RunningServer {
+  /** http://host:port the server listens on (the real port when PORT was 0). */
+  url: string;
+  port: number;
+  services: Services;
+  cache: Cache;
+  app: Hono<AppEnv>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+function reason(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+export async function startServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+
+  const { store } = await openStore(config.database).catch((err: unknown) => {
+    throw new StartupError('DATABASE_URL', `cannot open the database (${reason(err)})`);
+  });
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  const fail = async (err: unknown): Promise<never> => {
+    for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
+    throw err;
+  };
+
+  const broker = await Broker.connect(config.amqpUrl, log, (s) =>
+    metrics.publishConfirmSeconds.observe(s),
+  ).catch((err: unknown) =>
+    fail(new StartupError('AMQP_URL', `RabbitMQ is not reachable (${reason(err)})`)),
+  );
+  cleanup.push(() => broker.close());
+
+  const cache = new Cache(config.memcachedServers, config.memcachedTimeoutMs, log, (up) =>
+    metrics.serviceUp.set({ service: 'memcached' }, up ? 1 : 0),
+  );
+  cleanup.push(() => cache.close());
+  if (!(await cache.ping())) {
+    await fail(
+      new StartupError(
+        'MEMCACHED',
+        `memcached is not reachable at ${config.memcachedServers.join(', ')}`,
+      ),
+    );
+  }
+
+  const sessions = new SessionRegistry();
+  const services: Services = { config, store, broker, log, metrics, sessions, cache };
+
+  // The app needs upgradeWebSocket and the WebSocket helper needs the app: build the
+  // helper around a holder, then fill it in.
+  const holder: { app: Hono<AppEnv> | null } = { app: null };
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({
+    app: { fetch: (req: Request) => holder.app!.fetch(req) } as unknown as Hono,
+  });
+  wss.options.maxPayload = 64 * 1024;
+  const app = createApp(services, {
+    upgradeWebSocket,
+    probes: {
+      rabbitmq: async () => broker.isUp && broker.publisher.ready,
+      memcached: () => cache.ping(),
+      database: async () => {
+        await store.ping();
+        return true;
+      },
+    },
+  });
+  holder.app = app;
+
+  const httpServer = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(server),
+    );
+    server.once('error', reject);
+  }).catch((err: unknown) =>
+    fail(
+      new StartupError('PORT', `cannot listen on ${config.host}:${config.port} (${reason(err)})`),
+    ),
+  );
+  injectWebSocket(httpServer);
+
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  metrics.serviceUp.set({ service: 'memcached' }, 1);
+  log.info(
+    { event: 'server.started', url, config: describeConfig(config) },
+    `push server listening on ${url}`,
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      sessions.closeAll(1001, 'server shutting down');
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      for (const client of wss.clients) client.terminate();
+      await broker.close();
+      cache.close();
+      await store.close();
+      log.info({ event: 'server.stopped' }, 'push server stopped');
+    })();
+    return closing;
+  };
+
+  return { url, port, services, cache, app, close };
+}

@@ -1,0 +1,20 @@
+// The collaborators routes and sessions are built from, assembled once in server.ts.
+
+import type { Broker } from './broker/broker.js';
+import type { Cache } from './cache/memcached.js';
+import type { SessionRegistry } from './client-agent/session-registry.js';
+import type { Config } from './config.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Store } from './store/store.js';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  broker: Broker;
+  log: Logger;
+  metrics: Metrics;
+  sessions: SessionRegistry;
+  /** memcached, shared by every node; calls fail fast when it is down. */
+  cache: Cache;
+}

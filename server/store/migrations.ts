@@ -1,0 +1,82 @@
+// Schema migrations, applied in order at start. Append new ones; never edit an applied one.
+// The SQL is the common subset of SQLite and PostgreSQL (TEXT times in ISO 8601 UTC).
+import type { SqlDriver } from './sql-driver.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'accounts, clients, subscriptions, topics',
+    sql: `
+      CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled_at TEXT
+      );
+      CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES accounts(user_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT
+      );
+      CREATE INDEX clients_by_user ON clients(user_id);
+      -- Subscriptions outlive their account as tombstones (deleted_at set) so that a
+      -- deleted endpoint answers 410 rather than 404.
+      CREATE TABLE subscriptions (
+        subscription_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        client_id TEXT,
+        token TEXT NOT NULL UNIQUE,
+        application_server_key TEXT,
+        meta TEXT,
+        created_at TEXT NOT NULL,
+        deleted_at TEXT
+      );
+      CREATE INDEX subscriptions_by_user ON subscriptions(user_id);
+      CREATE TABLE topics (
+        subscription_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (subscription_id, topic)
+      );
+    `,
+  },
+];
+
+export async function migrate(driver: SqlDriver): Promise<number[]> {
+  await driver.executeScript(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const done = await driver.query('SELECT version FROM schema_migrations WHERE version = ?', [
+      migration.version,
+    ]);
+    if (done.length > 0) continue;
+    // The version row goes in the same transaction as the change, so a crash never
+    // leaves a half-applied migration marked as done; a concurrent node loses on the
+    // primary key and its transaction rolls back.
+    try {
+      await driver.executeScript(
+        `${migration.sql};\nINSERT INTO schema_migrations (version, applied_at) VALUES (${migration.version}, '${new Date().toISOString()}');`,
+      );
+      applied.push(migration.version);
+    } catch (err) {
+      const again = await driver.query('SELECT version FROM schema_migrations WHERE version = ?', [
+        migration.version,
+      ]);
+      if (again.length === 0) throw err;
+    }
+  }
+  return applied;
+}

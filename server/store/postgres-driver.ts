@@ -1,0 +1,55 @@
+import pg from 'pg';
+import { type Row, type SqlDriver, type SqlValue, UniqueViolation } from './sql-driver.js';
+
+/** Turns `?` placeholders into PostgreSQL's `$1, $2, …`. Statements here never contain `?` literals. */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export class PostgresDriver implements SqlDriver {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+    // An idle client's error (server restart) must not crash the process; the pool
+    // replaces the client and the next query reports the problem.
+    this.pool.on('error', () => {});
+  }
+
+  async query<T extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    const result = await this.pool.query(numberPlaceholders(sql), params);
+    return result.rows as T[];
+  }
+
+  async execute(sql: string, params: SqlValue[] = []): Promise<number> {
+    try {
+      const result = await this.pool.query(numberPlaceholders(sql), params);
+      return result.rowCount ?? 0;
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && 'code' in err && err.code === '23505') {
+        throw new UniqueViolation(err);
+      }
+      throw err;
+    }
+  }
+
+  async executeScript(sql: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(sql);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

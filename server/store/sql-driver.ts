@@ -1,0 +1,24 @@
+// The little SQL surface the store needs, so one store implementation serves SQLite
+// (default, embedded) and PostgreSQL (several server nodes). Statements use `?`
+// placeholders; the PostgreSQL driver numbers them.
+
+export type SqlValue = string | number | null;
+export type Row = Record<string, unknown>;
+
+export interface SqlDriver {
+  readonly dialect: 'sqlite' | 'postgres';
+  query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Runs a statement and returns how many rows it changed. */
+  execute(sql: string, params?: SqlValue[]): Promise<number>;
+  /** Runs several statements (a migration) at once, in a transaction. */
+  executeScript(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A UNIQUE constraint was violated (e.g. a username that is taken). */
+export class UniqueViolation extends Error {
+  constructor(cause: unknown) {
+    super('unique constraint violated', { cause });
+    this.name = 'UniqueViolation';
+  }
+}

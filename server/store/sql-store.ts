@@ -1,0 +1,321 @@
+import { newId } from '../security/tokens.js';
+import { type SqlDriver, UniqueViolation } from './sql-driver.js';
+import type {
+  Account,
+  AccountSummary,
+  Client,
+  ClientIdentity,
+  EndpointTarget,
+  Store,
+  StoreCounts,
+  Subscription,
+} from './store.js';
+
+interface AccountRow {
+  user_id: string;
+  username: string;
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+  [k: string]: unknown;
+}
+interface ClientRow {
+  client_id: string;
+  user_id: string;
+  name: string;
+  created_at: string;
+  last_seen_at: string | null;
+  [k: string]: unknown;
+}
+interface SubscriptionRow {
+  subscription_id: string;
+  user_id: string;
+  client_id: string | null;
+  token: string;
+  application_server_key: string | null;
+  meta: string | null;
+  created_at: string;
+  deleted_at: string | null;
+  [k: string]: unknown;
+}
+
+const toAccount = (r: AccountRow): Account => ({
+  userId: r.user_id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  disabledAt: r.disabled_at,
+});
+const toClient = (r: ClientRow): Client => ({
+  clientId: r.client_id,
+  userId: r.user_id,
+  name: r.name,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+});
+const toSubscription = (r: SubscriptionRow): Subscription => ({
+  subscriptionId: r.subscription_id,
+  userId: r.user_id,
+  clientId: r.client_id,
+  token: r.token,
+  applicationServerKey: r.application_server_key,
+  meta: r.meta,
+  createdAt: r.created_at,
+  deletedAt: r.deleted_at,
+});
+
+const ACCOUNT_COLUMNS = 'user_id, username, password_hash, created_at, disabled_at';
+const CLIENT_COLUMNS = 'client_id, user_id, name, created_at, last_seen_at';
+const SUBSCRIPTION_COLUMNS =
+  'subscription_id, user_id, client_id, token, application_server_key, meta, created_at, deleted_at';
+
+const now = () => new Date().toISOString();
+
+export class SqlStore implements Store {
+  constructor(private readonly db: SqlDriver) {}
+
+  async createAccount(username: string, passwordHash: string): Promise<Account | null> {
+    const account: Account = {
+      userId: newId(),
+      username,
+      passwordHash,
+      createdAt: now(),
+      disabledAt: null,
+    };
+    try {
+      await this.db.execute(
+        'INSERT INTO accounts (user_id, username, password_hash, created_at) VALUES (?, ?, ?, ?)',
+        [account.userId, account.username, account.passwordHash, account.createdAt],
+      );
+    } catch (err) {
+      if (err instanceof UniqueViolation) return null;
+      throw err;
+    }
+    return account;
+  }
+
+  async findAccountByUsername(username: string): Promise<Account | null> {
+    const rows = await this.db.query<AccountRow>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ?`,
+      [username],
+    );
+    return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  async getAccount(userId: string): Promise<Account | null> {
+    const rows = await this.db.query<AccountRow>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?`,
+      [userId],
+    );
+    return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  async setAccountDisabled(userId: string, disabled: boolean): Promise<boolean> {
+    const changed = await this.db.execute('UPDATE accounts SET disabled_at = ? WHERE user_id = ?', [
+      disabled ? now() : null,
+      userId,
+    ]);
+    return changed > 0;
+  }
+
+  async deleteAccount(userId: string): Promise<boolean> {
+    await this.db.execute(
+      'UPDATE subscriptions SET deleted_at = ? WHERE user_id = ? AND deleted_at IS NULL',
+      [now(), userId],
+    );
+    await this.db.execute('DELETE FROM clients WHERE user_id = ?', [userId]);
+    return (await this.db.execute('DELETE FROM accounts WHERE user_id = ?', [userId])) > 0;
+  }
+
+  async searchAccounts(query: string, limit: number): Promise<AccountSummary[]> {
+    const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.db.query<AccountRow & { clients: number; subscriptions: number }>(
+      `SELECT a.user_id, a.username, a.password_hash, a.created_at, a.disabled_at,
+        (SELECT COUNT(*) FROM clients c WHERE c.user_id = a.user_id) AS clients,
+        (SELECT COUNT(*) FROM subscriptions s WHERE s.user_id = a.user_id AND s.deleted_at IS NULL) AS subscriptions
+       FROM accounts a WHERE a.username LIKE ? ESCAPE '\\' OR a.user_id = ?
+       ORDER BY a.username LIMIT ?`,
+      [pattern, query, limit],
+    );
+    return rows.map((r) => ({
+      userId: r.user_id,
+      username: r.username,
+      createdAt: r.created_at,
+      disabledAt: r.disabled_at,
+      clients: Number(r.clients),
+      subscriptions: Number(r.subscriptions),
+    }));
+  }
+
+  async createClient(userId: string, name: string, tokenHash: string): Promise<Client> {
+    const client: Client = { clientId: newId(), userId, name, createdAt: now(), lastSeenAt: null };
+    await this.db.execute(
+      'INSERT INTO clients (client_id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      [client.clientId, userId, name, tokenHash, client.createdAt],
+    );
+    return client;
+  }
+
+  async findClientByTokenHash(tokenHash: string): Promise<ClientIdentity | null> {
+    const rows = await this.db.query<ClientRow & AccountRow>(
+      `SELECT c.client_id, c.user_id, c.name, c.created_at, c.last_seen_at,
+              a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at
+       FROM clients c JOIN accounts a ON a.user_id = c.user_id WHERE c.token_hash = ?`,
+      [tokenHash],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      client: toClient(r),
+      account: toAccount({ ...r, created_at: String(r.account_created_at) }),
+    };
+  }
+
+  async getClient(clientId: string): Promise<Client | null> {
+    const rows = await this.db.query<ClientRow>(
+      `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id = ?`,
+      [clientId],
+    );
+    return rows[0] ? toClient(rows[0]) : null;
+  }
+
+  async listClients(userId: string): Promise<Client[]> {
+    const rows = await this.db.query<ClientRow>(
+      `SELECT ${CLIENT_COLUMNS} FROM clients WHERE user_id = ? ORDER BY created_at, client_id`,
+      [userId],
+    );
+    return rows.map(toClient);
+  }
+
+  async deleteClient(userId: string, clientId: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      'DELETE FROM clients WHERE client_id = ? AND user_id = ?',
+      [clientId, userId],
+    );
+    return changed > 0;
+  }
+
+  async touchClient(clientId: string, at: string): Promise<void> {
+    await this.db.execute('UPDATE clients SET last_seen_at = ? WHERE client_id = ?', [
+      at,
+      clientId,
+    ]);
+  }
+
+  async createSubscription(input: {
+    userId: string;
+    clientId: string;
+    token: string;
+    applicationServerKey: string | null;
+    meta: string | null;
+  }): Promise<Subscription> {
+    const subscription: Subscription = {
+      subscriptionId: newId(),
+      userId: input.userId,
+      clientId: input.clientId,
+      token: input.token,
+      applicationServerKey: input.applicationServerKey,
+      meta: input.meta,
+      createdAt: now(),
+      deletedAt: null,
+    };
+    await this.db.execute(
+      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+      [
+        subscription.subscriptionId,
+        subscription.userId,
+        subscription.clientId,
+        subscription.token,
+        subscription.applicationServerKey,
+        subscription.meta,
+        subscription.createdAt,
+      ],
+    );
+    return subscription;
+  }
+
+  async listSubscriptions(userId: string): Promise<Subscription[]> {
+    const rows = await this.db.query<SubscriptionRow>(
+      `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions
+       WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at, subscription_id`,
+      [userId],
+    );
+    return rows.map(toSubscription);
+  }
+
+  async deleteSubscription(userId: string, subscriptionId: string): Promise<Subscription | null> {
+    const rows = await this.db.query<SubscriptionRow>(
+      `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions
+       WHERE subscription_id = ? AND user_id = ? AND deleted_at IS NULL`,
+      [subscriptionId, userId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const deletedAt = now();
+    await this.db.execute('UPDATE subscriptions SET deleted_at = ? WHERE subscription_id = ?', [
+      deletedAt,
+      subscriptionId,
+    ]);
+    await this.db.execute('DELETE FROM topics WHERE subscription_id = ?', [subscriptionId]);
+    return { ...toSubscription(row), deletedAt };
+  }
+
+  async findSubscriptionByToken(token: string): Promise<EndpointTarget | null> {
+    const rows = await this.db.query<
+      SubscriptionRow & { account_disabled_at: string | null; account_exists: string | null }
+    >(
+      `SELECT s.subscription_id, s.user_id, s.client_id, s.token, s.application_server_key, s.meta,
+              s.created_at, s.deleted_at, a.disabled_at AS account_disabled_at, a.user_id AS account_exists
+       FROM subscriptions s LEFT JOIN accounts a ON a.user_id = s.user_id WHERE s.token = ?`,
+      [token],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      subscription: toSubscription(r),
+      accountActive: r.account_exists !== null && r.account_disabled_at === null,
+    };
+  }
+
+  async setLatestTopicMessage(
+    subscriptionId: string,
+    topic: string,
+    messageId: string,
+  ): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO topics (subscription_id, topic, message_id, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (subscription_id, topic) DO UPDATE SET message_id = excluded.message_id, updated_at = excluded.updated_at`,
+      [subscriptionId, topic, messageId, now()],
+    );
+  }
+
+  async getLatestTopicMessage(subscriptionId: string, topic: string): Promise<string | null> {
+    const rows = await this.db.query<{ message_id: string }>(
+      'SELECT message_id FROM topics WHERE subscription_id = ? AND topic = ?',
+      [subscriptionId, topic],
+    );
+    return rows[0]?.message_id ?? null;
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const rows = await this.db.query<{ accounts: number; clients: number; subscriptions: number }>(
+      `SELECT (SELECT COUNT(*) FROM accounts) AS accounts,
+              (SELECT COUNT(*) FROM clients) AS clients,
+              (SELECT COUNT(*) FROM subscriptions WHERE deleted_at IS NULL) AS subscriptions`,
+    );
+    const r = rows[0];
+    return {
+      accounts: Number(r?.accounts ?? 0),
+      clients: Number(r?.clients ?? 0),
+      subscriptions: Number(r?.subscriptions ?? 0),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

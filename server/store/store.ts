@@ -1,0 +1,97 @@
+// What the server keeps about accounts, clients and subscriptions. Routes and services
+// depend on this interface only; `SqlStore` implements it over SQLite or PostgreSQL.
+
+export interface Account {
+  userId: string;
+  username: string;
+  passwordHash: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+export interface Client {
+  clientId: string;
+  userId: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+}
+
+export interface Subscription {
+  subscriptionId: string;
+  userId: string;
+  /** The device that created it; every device of the user receives its messages. */
+  clientId: string | null;
+  token: string;
+  applicationServerKey: string | null;
+  meta: string | null;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+/** A subscription found by its endpoint token, with what the POST Office needs to route it. */
+export interface EndpointTarget {
+  subscription: Subscription;
+  /** False when the account was disabled or deleted: the endpoint answers 410. */
+  accountActive: boolean;
+}
+
+export interface ClientIdentity {
+  client: Client;
+  account: Account;
+}
+
+export interface StoreCounts {
+  accounts: number;
+  clients: number;
+  subscriptions: number;
+}
+
+export interface AccountSummary {
+  userId: string;
+  username: string;
+  createdAt: string;
+  disabledAt: string | null;
+  clients: number;
+  subscriptions: number;
+}
+
+export interface Store {
+  /** Returns null when the username is taken. */
+  createAccount(username: string, passwordHash: string): Promise<Account | null>;
+  findAccountByUsername(username: string): Promise<Account | null>;
+  getAccount(userId: string): Promise<Account | null>;
+  setAccountDisabled(userId: string, disabled: boolean): Promise<boolean>;
+  /** Deletes the account and its clients; its subscriptions stay as tombstones (410). */
+  deleteAccount(userId: string): Promise<boolean>;
+  searchAccounts(query: string, limit: number): Promise<AccountSummary[]>;
+
+  createClient(userId: string, name: string, tokenHash: string): Promise<Client>;
+  /** The client owning a token hash, with its account (even a disabled one). */
+  findClientByTokenHash(tokenHash: string): Promise<ClientIdentity | null>;
+  getClient(clientId: string): Promise<Client | null>;
+  listClients(userId: string): Promise<Client[]>;
+  deleteClient(userId: string, clientId: string): Promise<boolean>;
+  touchClient(clientId: string, at: string): Promise<void>;
+
+  createSubscription(input: {
+    userId: string;
+    clientId: string;
+    token: string;
+    applicationServerKey: string | null;
+    meta: string | null;
+  }): Promise<Subscription>;
+  listSubscriptions(userId: string): Promise<Subscription[]>;
+  /** Marks the subscription deleted; returns it, or null when the user has no such live one. */
+  deleteSubscription(userId: string, subscriptionId: string): Promise<Subscription | null>;
+  findSubscriptionByToken(token: string): Promise<EndpointTarget | null>;
+
+  /** Records the newest message of a (subscription, Topic) pair; older ones are superseded. */
+  setLatestTopicMessage(subscriptionId: string, topic: string, messageId: string): Promise<void>;
+  getLatestTopicMessage(subscriptionId: string, topic: string): Promise<string | null>;
+
+  counts(): Promise<StoreCounts>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
