@@ -1,0 +1,5 @@
+export * from './aes128gcm.js';
+export * from './base64url.js';
+export * from './meta.js';
+export * from './recovery-key.js';
+export * from './subscription-keys.js';
