@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError, ProtocolError } from './api-client.js';
+import { toUiError, UserError } from './errors.js';
+
+describe('toUiError', () => {
+  it('passes the words of a UserError through', () => {
+    expect(toUiError(new UserError('username_taken', 'That username is taken.'))).toEqual({
+      code: 'username_taken',
+      message: 'That username is taken.',
+    });
+  });
+
+  it('says in plain words when the server cannot be reached or is not a push server', () => {
+    expect(toUiError(new NetworkError('the server cannot be reached'))).toMatchObject({
+      code: 'offline',
+      message: expect.stringMatching(/cannot be reached.*Check the server address/),
+    });
+    expect(toUiError(new ProtocolError('x')).code).toBe('not_a_push_server');
+  });
+
+  it('maps server statuses to what the user can do about them', () => {
+    expect(toUiError(new ApiError(429, 'rate_limited', 'slow down')).message).toMatch(
+      /wait a minute/,
+    );
+    expect(toUiError(new ApiError(503, 'unavailable', 'broker down')).code).toBe('server_error');
+    expect(toUiError(new ApiError(400, 'invalid_body', 'password too short')).message).toContain(
+      'password too short',
+    );
+  });
+
+  it('hides internal errors behind a generic message', () => {
+    const error = toUiError(new TypeError('cannot read properties of undefined'));
+    expect(error.code).toBe('internal');
+    expect(error.message).not.toContain('undefined');
+  });
+});

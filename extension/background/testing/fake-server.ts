@@ -1,0 +1,174 @@
+// An in-memory Client Agent (PROTOCOL §2) behind a fetch function, for unit tests of the
+// background: the real ServerApi talks to it, so requests and answers keep their real shape.
+// The e2e tests use the real server.
+import type { FetchLike } from '../api-client.js';
+
+interface FakeClient {
+  clientId: string;
+  userId: string;
+  name: string;
+  createdAt: string;
+}
+
+interface FakeSubscription {
+  subscriptionId: string;
+  userId: string;
+  endpoint: string;
+  meta: string | null;
+  applicationServerKey: string | null;
+  createdAt: string;
+}
+
+export const FAKE_SERVER_URL = 'http://push.test';
+
+export class FakeServer {
+  readonly accounts = new Map<string, { userId: string; password: string }>();
+  readonly clients = new Map<string, FakeClient>();
+  readonly subscriptions = new Map<string, FakeSubscription>();
+  /** When true every request fails as if the network were down. */
+  down = false;
+  /** Requests (e.g. `POST /v1/clients`) that fail as if the network were down. */
+  unreachable = new Set<string>();
+  requests: string[] = [];
+  #next = 1;
+  #clock = Date.parse('2025-01-01T00:00:00Z');
+
+  readonly fetch: FetchLike = async (input, init) => {
+    if (this.down) throw new TypeError('Failed to fetch');
+    const url = new URL(input);
+    const method = init.method ?? 'GET';
+    if (this.unreachable.has(`${method} ${url.pathname}`)) throw new TypeError('Failed to fetch');
+    this.requests.push(`${method} ${url.pathname}`);
+    const headers = new Headers(init.headers);
+    const body =
+      typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+    return this.#route(method, url.pathname, headers.get('authorization'), body);
+  };
+
+  #id(prefix: string): string {
+    return `${prefix}${this.#next++}`;
+  }
+
+  #now(): string {
+    this.#clock += 1000;
+    return new Date(this.#clock).toISOString();
+  }
+
+  #route(
+    method: string,
+    path: string,
+    auth: string | null,
+    body: Record<string, unknown>,
+  ): Response {
+    if (method === 'GET' && path === '/__heartbeat__') {
+      return json(200, { status: 'ok', rabbitmq: 'ok', memcached: 'ok', database: 'ok' });
+    }
+    if (method === 'POST' && path === '/v1/accounts') {
+      const username = String(body.username).toLowerCase();
+      if (this.accounts.has(username)) return error(409, 'username_taken');
+      const userId = this.#id('user');
+      this.accounts.set(username, { userId, password: String(body.password) });
+      return json(201, { userId });
+    }
+    if (method === 'POST' && path === '/v1/clients') {
+      const userId = this.#basicUser(auth) ?? this.#bearer(auth)?.userId;
+      if (!userId) return error(401, 'unauthorized');
+      const clientId = this.#id('client');
+      const clientToken = this.#id('token');
+      this.clients.set(clientToken, {
+        clientId,
+        userId,
+        name: String(body.name),
+        createdAt: this.#now(),
+      });
+      return json(201, { clientId, clientToken });
+    }
+    const client = this.#bearer(auth);
+    if (!client) return error(401, 'unauthorized');
+    if (method === 'GET' && path === '/v1/clients') {
+      return json(
+        200,
+        [...this.clients.values()]
+          .filter((c) => c.userId === client.userId)
+          .map((c) => ({
+            clientId: c.clientId,
+            name: c.name,
+            createdAt: c.createdAt,
+            lastSeenAt: null,
+            connected: false,
+          })),
+      );
+    }
+    const clientMatch = /^\/v1\/clients\/([^/]+)$/.exec(path);
+    if (method === 'DELETE' && clientMatch) {
+      const entry = [...this.clients.entries()].find(
+        ([, c]) => c.clientId === clientMatch[1] && c.userId === client.userId,
+      );
+      if (!entry) return error(404, 'not_found');
+      this.clients.delete(entry[0]);
+      return new Response(null, { status: 204 });
+    }
+    if (method === 'POST' && path === '/v1/subscriptions') {
+      const subscriptionId = this.#id('sub');
+      this.subscriptions.set(subscriptionId, {
+        subscriptionId,
+        userId: client.userId,
+        endpoint: `${FAKE_SERVER_URL}/push/${subscriptionId}-token`,
+        meta: typeof body.meta === 'string' ? body.meta : null,
+        applicationServerKey:
+          typeof body.applicationServerKey === 'string' ? body.applicationServerKey : null,
+        createdAt: this.#now(),
+      });
+      return json(201, {
+        subscriptionId,
+        endpoint: `${FAKE_SERVER_URL}/push/${subscriptionId}-token`,
+      });
+    }
+    if (method === 'GET' && path === '/v1/subscriptions') {
+      return json(
+        200,
+        [...this.subscriptions.values()]
+          .filter((s) => s.userId === client.userId)
+          .map(({ subscriptionId, endpoint, meta, createdAt }) => ({
+            subscriptionId,
+            endpoint,
+            meta,
+            createdAt,
+          })),
+      );
+    }
+    const subMatch = /^\/v1\/subscriptions\/([^/]+)$/.exec(path);
+    if (method === 'DELETE' && subMatch) {
+      const sub = this.subscriptions.get(subMatch[1] ?? '');
+      if (!sub || sub.userId !== client.userId) return error(404, 'not_found');
+      this.subscriptions.delete(sub.subscriptionId);
+      return new Response(null, { status: 204 });
+    }
+    return error(404, 'not_found');
+  }
+
+  #basicUser(auth: string | null): string | null {
+    if (!auth?.startsWith('Basic ')) return null;
+    const binary = atob(auth.slice(6));
+    const decoded = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const colon = decoded.indexOf(':');
+    const account = this.accounts.get(decoded.slice(0, colon));
+    return account && account.password === decoded.slice(colon + 1) ? account.userId : null;
+  }
+
+  #bearer(auth: string | null): FakeClient | null {
+    if (!auth?.startsWith('Bearer ')) return null;
+    return this.clients.get(auth.slice(7)) ?? null;
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
+function error(status: number, code: string): Response {
+  return json(status, { error: code, message: `${code} (fake server)` });
+}

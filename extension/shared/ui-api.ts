@@ -1,0 +1,118 @@
+// The calls the add-on's own pages (popup, options, prompt) make to the background, which
+// owns the account, the keys and the server connection. One typed table so both sides agree.
+
+export type Decision = 'allow' | 'block';
+
+/** What the popup shows about the WebSocket: the background's PushClient, simplified. */
+export type ConnectionState = 'off' | 'connecting' | 'connected' | 'offline' | 'unauthorized';
+
+export interface AccountView {
+  username: string;
+  serverUrl: string;
+  deviceName: string;
+  /** null while the account exists but this device is not registered yet. */
+  clientId: string | null;
+  recoveryKeyConfirmed: boolean;
+}
+
+export interface ExtensionState {
+  enabled: boolean;
+  serverUrl: string;
+  account: AccountView | null;
+  connection: ConnectionState;
+  unread: number;
+  /** Something the user should know that happened in the background, in plain words. */
+  notice: string | null;
+}
+
+export interface SubscriptionView {
+  subscriptionId: string;
+  /** null when the meta could not be read (made with another secret key, or damaged). */
+  origin: string | null;
+  createdAt: string;
+  endpoint: string;
+}
+
+export interface SiteView {
+  origin: string;
+  decision: Decision;
+}
+
+export interface DeviceView {
+  clientId: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+  connected: boolean;
+  /** This browser. */
+  current: boolean;
+}
+
+export interface NotificationView {
+  id: string;
+  origin: string | null;
+  title: string;
+  body: string;
+  url: string | null;
+  receivedAt: string;
+  read: boolean;
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  message: string;
+}
+
+export interface PromptView {
+  origin: string;
+}
+
+export interface UiMethods {
+  getState: { params: undefined; result: ExtensionState };
+  setEnabled: { params: { enabled: boolean }; result: ExtensionState };
+  setServerUrl: { params: { serverUrl: string }; result: ExtensionState };
+  testConnection: { params: { serverUrl: string }; result: ConnectionTest };
+  signUp: {
+    params: { username: string; password: string; deviceName: string };
+    result: { recoveryKey: string };
+  };
+  signIn: {
+    params: { username: string; password: string; recoveryKey: string; deviceName: string };
+    result: ExtensionState;
+  };
+  /** For an account whose device registration failed after sign up. */
+  registerDevice: { params: { password: string }; result: ExtensionState };
+  showRecoveryKey: { params: undefined; result: { recoveryKey: string } };
+  confirmRecoveryKeySaved: { params: undefined; result: ExtensionState };
+  signOut: { params: undefined; result: ExtensionState };
+  dismissNotice: { params: undefined; result: ExtensionState };
+  listSubscriptions: { params: undefined; result: SubscriptionView[] };
+  unsubscribe: { params: { subscriptionId: string }; result: null };
+  listSites: { params: undefined; result: SiteView[] };
+  setSiteDecision: { params: { origin: string; decision: Decision | null }; result: SiteView[] };
+  listDevices: { params: undefined; result: DeviceView[] };
+  removeDevice: { params: { clientId: string }; result: null };
+  listNotifications: { params: undefined; result: NotificationView[] };
+  markNotificationsRead: { params: undefined; result: null };
+  clearNotifications: { params: undefined; result: null };
+  getPrompt: { params: { promptId: string }; result: PromptView | null };
+  answerPrompt: { params: { promptId: string; decision: Decision }; result: null };
+}
+
+export type UiMethod = keyof UiMethods;
+
+/** Plain-words error for the UI; `code` lets a page react (e.g. focus the username field). */
+export interface UiError {
+  code: string;
+  message: string;
+}
+
+export type UiResponse<M extends UiMethod> =
+  | { ok: true; value: UiMethods[M]['result'] }
+  | { ok: false; error: UiError };
+
+export interface UiMessage<M extends UiMethod = UiMethod> {
+  kind: 'ui';
+  method: M;
+  params: UiMethods[M]['params'];
+}
