@@ -1,6 +1,7 @@
 // Every setting of the server, typed and validated in one place. This is the only module
 // that reads the environment; everything else receives a `Config`.
 import { z } from 'zod';
+import { isValidIpOrCidr } from './dos/allow-list.js';
 
 const PositiveInt = z.coerce.number().int().positive();
 const NonNegativeInt = z.coerce.number().int().nonnegative();
@@ -11,10 +12,12 @@ const BooleanFlag = z
 
 const HostPort = z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'expected host:port');
 
-/** An IPv4/IPv6 address, optionally with a /prefix (validated again when parsed into CIDRs). */
+/** An IPv4/IPv6 address, optionally with a /prefix. */
 const IpOrCidr = z
   .string()
-  .regex(/^[0-9A-Fa-f:.]+(\/[0-9]{1,3})?$/, 'expected an IP address or CIDR');
+  .regex(/^[0-9A-Fa-f:.]+(\/[0-9]{1,3})?$/, 'expected an IP address or CIDR')
+  // The DoS allow-list's own parser, so a bad prefix (e.g. /33) stops the start here.
+  .refine(isValidIpOrCidr, 'expected an IP address or CIDR');
 
 function parseList(value: string | undefined): string[] {
   return (value ?? '')

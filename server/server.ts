@@ -5,12 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
+import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
 import { Cache } from './cache/memcached.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
+import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/env.js';
+import type { HealthProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { Services } from './services.js';
@@ -83,7 +86,22 @@ export async function startServer(
   }
 
   const sessions = new SessionRegistry();
-  const services: Services = { config, store, broker, log, metrics, sessions, cache };
+  // DoS defense (issue 5): live settings from the database, penalty box synced via memcached.
+  const dos = await startDosDefense({ config, store, cache, log, metrics }).catch(fail);
+  cleanup.push(() => dos.stop());
+  const services: Services = { config, store, broker, log, metrics, sessions, cache, dos };
+  const probes: HealthProbes = {
+    rabbitmq: async () => broker.isUp && broker.publisher.ready,
+    memcached: () => cache.ping(),
+    database: async () => {
+      await store.ping();
+      return true;
+    },
+  };
+  metrics.watchHealth({ rabbitmq: () => broker.isUp, memcached: () => cache.healthy });
+  // /admin (issue 5) and the control bus every node listens on, admin enabled or not.
+  const admin = await startAdmin(services, probes).catch(fail);
+  cleanup.push(() => admin.close());
 
   // The app needs upgradeWebSocket and the WebSocket helper needs the app: build the
   // helper around a holder, then fill it in.
@@ -94,14 +112,9 @@ export async function startServer(
   wss.options.maxPayload = 64 * 1024;
   const app = createApp(services, {
     upgradeWebSocket,
-    probes: {
-      rabbitmq: async () => broker.isUp && broker.publisher.ready,
-      memcached: () => cache.ping(),
-      database: async () => {
-        await store.ping();
-        return true;
-      },
-    },
+    probes,
+    guard: dosGuard(dos, metrics),
+    extraRoutes: [{ path: '/admin', routes: admin.routes }],
   });
   holder.app = app;
 
@@ -135,6 +148,8 @@ export async function startServer(
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       for (const client of wss.clients) client.terminate();
+      await admin.close();
+      await dos.stop();
       await broker.close();
       cache.close();
       await store.close();

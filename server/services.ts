@@ -4,6 +4,7 @@ import type { Broker } from './broker/broker.js';
 import type { Cache } from './cache/memcached.js';
 import type { SessionRegistry } from './client-agent/session-registry.js';
 import type { Config } from './config.js';
+import type { DosDefense } from './dos/defense.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Store } from './store/store.js';
@@ -17,4 +18,10 @@ export interface Services {
   sessions: SessionRegistry;
   /** memcached, shared by every node; calls fail fast when it is down. */
   cache: Cache;
+  /**
+   * The DoS defense (issue 5). Routes read the caller's address from `c.get('clientIp')`;
+   * the pairing relay reports extra requests / bad requests with `dos.countRequest(ip)` /
+   * `dos.countBadRequest(ip)` and excuses an innocent 404 with `dos.excuse(c)`.
+   */
+  dos: DosDefense;
 }

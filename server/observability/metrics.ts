@@ -2,6 +2,8 @@
 // process (tests) without sharing counters.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+export type BackingService = 'rabbitmq' | 'memcached' | 'database';
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -72,10 +74,50 @@ export class Metrics {
     help: 'Requests answered 429 because the IP was in the penalty box',
     registers: [this.registry],
   });
-  readonly serviceUp = new Gauge({
+  /** Read at scrape time by `serviceUp` (see watchHealth). */
+  private healthSources: Partial<Record<BackingService, () => boolean>> = {};
+  readonly serviceUp: Gauge<'service'> = new Gauge({
     name: 'push_backing_service_up',
     help: '1 when the backing service answers, 0 when it is down',
     labelNames: ['service'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [service, up] of Object.entries(this.healthSources)) {
+        this.serviceUp.set({ service }, up() ? 1 : 0);
+      }
+    },
+  });
+  readonly dosBoxed = new Counter({
+    name: 'push_dos_boxed_total',
+    help: 'IP addresses put in the penalty box by this server, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly dosWouldBox = new Counter({
+    name: 'push_dos_would_box_total',
+    help: 'Observe-only mode: times an IP went over a threshold and would have been boxed',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly dosBadRequests = new Counter({
+    name: 'push_dos_bad_requests_total',
+    help: 'Requests counted as bad (a client error: 400/401/403/404/405/413/415)',
+    registers: [this.registry],
+  });
+  readonly dosTrackedIps = new Gauge({
+    name: 'push_dos_tracked_ips',
+    help: 'IP addresses in the DoS counters (the LRU) of this server',
+    registers: [this.registry],
+  });
+  readonly dosSyncFailures = new Counter({
+    name: 'push_dos_sync_failures_total',
+    help: 'Background syncs of the shared penalty box that failed (memcached down or busy)',
+    registers: [this.registry],
+  });
+  readonly adminActions = new Counter({
+    name: 'push_admin_actions_total',
+    help: 'Actions taken on the admin page, by action',
+    labelNames: ['action'] as const,
     registers: [this.registry],
   });
 
@@ -83,5 +125,10 @@ export class Metrics {
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
     }
+  }
+
+  /** Cheap up/down readings (no network) that `push_backing_service_up` reports at each scrape. */
+  watchHealth(sources: Partial<Record<BackingService, () => boolean>>): void {
+    this.healthSources = { ...this.healthSources, ...sources };
   }
 }

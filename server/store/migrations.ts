@@ -51,6 +51,28 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'settings changed from the admin page, audit log of admin actions',
+    sql: `
+      -- Values set on the admin page, overriding the environment on every node (the DoS
+      -- settings). One row per setting so two admins changing different fields do not clash.
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE audit_log (
+        audit_id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT,
+        actor TEXT
+      );
+      CREATE INDEX audit_log_by_time ON audit_log(at);
+    `,
+  },
 ];
 
 export async function migrate(driver: SqlDriver): Promise<number[]> {

@@ -3,9 +3,11 @@ import { type SqlDriver, UniqueViolation } from './sql-driver.js';
 import type {
   Account,
   AccountSummary,
+  AuditEntry,
   Client,
   ClientIdentity,
   EndpointTarget,
+  SettingRow,
   Store,
   StoreCounts,
   Subscription,
@@ -309,6 +311,67 @@ export class SqlStore implements Store {
       clients: Number(r?.clients ?? 0),
       subscriptions: Number(r?.subscriptions ?? 0),
     };
+  }
+
+  async listClientIds(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ client_id: string }>(
+      'SELECT client_id FROM clients ORDER BY created_at, client_id LIMIT ?',
+      [limit],
+    );
+    return rows.map((r) => r.client_id);
+  }
+
+  async listSettings(): Promise<SettingRow[]> {
+    const rows = await this.db.query<{ key: string; value: string; updated_at: string }>(
+      'SELECT key, value, updated_at FROM settings ORDER BY key',
+    );
+    return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: r.updated_at }));
+  }
+
+  async putSettings(values: Record<string, string>): Promise<void> {
+    const at = now();
+    for (const [key, value] of Object.entries(values)) {
+      await this.db.execute(
+        `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [key, value, at],
+      );
+    }
+  }
+
+  async deleteSettings(keys: string[]): Promise<void> {
+    for (const key of keys) await this.db.execute('DELETE FROM settings WHERE key = ?', [key]);
+  }
+
+  async addAuditEntry(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
+    const full: AuditEntry = { auditId: newId(), at: now(), ...entry };
+    await this.db.execute(
+      'INSERT INTO audit_log (audit_id, at, action, target, details, actor) VALUES (?, ?, ?, ?, ?, ?)',
+      [full.auditId, full.at, full.action, full.target, full.details, full.actor],
+    );
+    return full;
+  }
+
+  async listAuditEntries(limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.query<{
+      audit_id: string;
+      at: string;
+      action: string;
+      target: string | null;
+      details: string | null;
+      actor: string | null;
+    }>(
+      'SELECT audit_id, at, action, target, details, actor FROM audit_log ORDER BY at DESC, audit_id LIMIT ?',
+      [limit],
+    );
+    return rows.map((r) => ({
+      auditId: r.audit_id,
+      at: r.at,
+      action: r.action,
+      target: r.target,
+      details: r.details,
+      actor: r.actor,
+    }));
   }
 
   async ping(): Promise<void> {

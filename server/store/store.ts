@@ -56,6 +56,27 @@ export interface AccountSummary {
   subscriptions: number;
 }
 
+/** A setting stored by the admin page; `value` is JSON text. */
+export interface SettingRow {
+  key: string;
+  value: string;
+  updatedAt: string;
+}
+
+/** One administrator action, as kept in the audit log. */
+export interface AuditEntry {
+  auditId: string;
+  at: string;
+  /** e.g. `account.disable`, `ip.unbox`, `settings.update`. */
+  action: string;
+  /** What the action was about (an IP, a user or client id), or null. */
+  target: string | null;
+  /** JSON text with the action's parameters, or null. */
+  details: string | null;
+  /** Who did it: the admin's IP address as the DoS defense resolved it. */
+  actor: string | null;
+}
+
 export interface Store {
   /** Returns null when the username is taken. */
   createAccount(username: string, passwordHash: string): Promise<Account | null>;
@@ -91,6 +112,19 @@ export interface Store {
   getLatestTopicMessage(subscriptionId: string, topic: string): Promise<string | null>;
 
   counts(): Promise<StoreCounts>;
+  /** Up to `limit` client ids, oldest first (the admin page sums their queue depths). */
+  listClientIds(limit: number): Promise<string[]>;
+
+  listSettings(): Promise<SettingRow[]>;
+  /** Inserts or replaces each key's value. */
+  putSettings(values: Record<string, string>): Promise<void>;
+  /** Removes the given keys (back to the environment's values). */
+  deleteSettings(keys: string[]): Promise<void>;
+
+  addAuditEntry(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry>;
+  /** The newest entries first. */
+  listAuditEntries(limit: number): Promise<AuditEntry[]>;
+
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

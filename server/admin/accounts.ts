@@ -1,0 +1,152 @@
+// What the admin page does to accounts and clients. A disabled account's clients are
+// refused (REST 403, WebSocket hello 4401) and its endpoints answer 410 — both read the
+// account's state from the store — and its open sockets are closed at once, on every
+// node, through the control bus.
+import { BrokerUnavailable } from '../broker/broker.js';
+import { shortId } from '../observability/logger.js';
+import type { Services } from '../services.js';
+import type { Account, AccountSummary, Client } from '../store/store.js';
+import type { ControlBus } from './control-bus.js';
+
+export interface ClientDetail extends Omit<Client, 'userId'> {
+  /** Connected to any node (the queue has a consumer); null when RabbitMQ cannot say. */
+  connected: boolean | null;
+  queuedMessages: number | null;
+}
+
+export interface AccountDetail extends Omit<Account, 'passwordHash'> {
+  clients: ClientDetail[];
+  subscriptions: number;
+}
+
+export class AccountAdmin {
+  constructor(
+    private readonly services: Services,
+    private readonly control: ControlBus,
+  ) {}
+
+  search(query: string, limit: number): Promise<AccountSummary[]> {
+    return this.services.store.searchAccounts(query, limit);
+  }
+
+  async detail(userId: string): Promise<AccountDetail | null> {
+    const { store, broker, sessions } = this.services;
+    const account = await store.getAccount(userId);
+    if (!account) return null;
+    const [clients, subscriptions] = await Promise.all([
+      store.listClients(userId),
+      store.listSubscriptions(userId),
+    ]);
+    const details = await Promise.all(
+      clients.map(async (client): Promise<ClientDetail> => {
+        const stats = await broker.queueStats(client.clientId).catch((err: unknown) => {
+          if (err instanceof BrokerUnavailable) return undefined;
+          throw err;
+        });
+        return {
+          clientId: client.clientId,
+          name: client.name,
+          createdAt: client.createdAt,
+          lastSeenAt: client.lastSeenAt,
+          connected:
+            stats === undefined
+              ? sessions.has(client.clientId)
+                ? true
+                : null
+              : (stats?.consumers ?? 0) > 0,
+          queuedMessages: stats ? stats.messages : null,
+        };
+      }),
+    );
+    return {
+      userId: account.userId,
+      username: account.username,
+      createdAt: account.createdAt,
+      disabledAt: account.disabledAt,
+      clients: details,
+      subscriptions: subscriptions.length,
+    };
+  }
+
+  /** False when there is no such account. */
+  async setDisabled(userId: string, disabled: boolean): Promise<boolean> {
+    const { store, log } = this.services;
+    if (!(await store.setAccountDisabled(userId, disabled))) return false;
+    if (disabled) {
+      const clients = await store.listClients(userId);
+      this.closeSockets(clients.map((c) => c.clientId));
+    }
+    log.info(
+      {
+        event: disabled ? 'account.disabled' : 'account.enabled',
+        userId: shortId(userId),
+        by: 'admin',
+      },
+      disabled ? 'account disabled' : 'account enabled',
+    );
+    return true;
+  }
+
+  /** Deletes the account, its clients and their queues; its endpoints answer 410 from now on. */
+  async delete(userId: string): Promise<boolean> {
+    const { store, broker, log } = this.services;
+    const clients = await store.listClients(userId);
+    if (!(await store.deleteAccount(userId))) return false;
+    const ids = clients.map((c) => c.clientId);
+    this.closeSockets(ids);
+    // Deleting a queue also cancels its consumer on whichever node holds the socket.
+    for (const clientId of ids) {
+      await broker.deleteClientQueue(clientId).catch((err: unknown) => {
+        log.error({
+          event: 'client.queue_delete_failed',
+          clientId: shortId(clientId),
+          err: String(err),
+        });
+      });
+    }
+    await broker.deleteUser(userId).catch((err: unknown) => {
+      log.error({
+        event: 'account.exchange_delete_failed',
+        userId: shortId(userId),
+        err: String(err),
+      });
+    });
+    log.info(
+      { event: 'account.deleted', userId: shortId(userId), clients: ids.length, by: 'admin' },
+      'account deleted',
+    );
+    return true;
+  }
+
+  /** Like DELETE /v1/clients/{id} by its owner. False when there is no such client. */
+  async revokeClient(clientId: string): Promise<{ userId: string } | null> {
+    const { store, broker, log } = this.services;
+    const client = await store.getClient(clientId);
+    if (!client || !(await store.deleteClient(client.userId, clientId))) return null;
+    this.closeSockets([clientId]);
+    await broker.deleteClientQueue(clientId).catch((err: unknown) => {
+      log.error({
+        event: 'client.queue_delete_failed',
+        clientId: shortId(clientId),
+        err: String(err),
+      });
+    });
+    log.info(
+      {
+        event: 'client.revoked',
+        userId: shortId(client.userId),
+        clientId: shortId(clientId),
+        by: 'admin',
+      },
+      'client revoked',
+    );
+    return { userId: client.userId };
+  }
+
+  /** Closes the sockets here at once, and asks every other node to do the same. */
+  private closeSockets(clientIds: string[]): void {
+    if (clientIds.length === 0) return;
+    for (const clientId of clientIds) this.services.sessions.revoke(clientId);
+    this.control.publish({ type: 'close-clients', clientIds });
+  }
+}

@@ -1,0 +1,44 @@
+// The first check of every request (PROTOCOL §4: the penalty box answers before anything
+// else): resolves the caller's address, answers 429 when it is boxed, and counts the
+// answer's status once the route is done.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { DosDefense } from './defense.js';
+import { resolveClientIp } from './ip.js';
+
+function socketAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    // No Node socket behind this request (e.g. app.request() in a test).
+    return undefined;
+  }
+}
+
+export function dosGuard(dos: DosDefense, metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const ip = resolveClientIp(
+      socketAddress(c),
+      c.req.header('x-forwarded-for'),
+      dos.settings.trustProxyHops,
+    );
+    c.set('clientIp', ip);
+    const admission = dos.admit(ip);
+    if (admission.kind === 'reject') {
+      metrics.penaltyBoxRejections.inc();
+      if (c.req.path.startsWith('/push/')) metrics.pushesRejected.inc({ reason: 'penalty_box' });
+      return c.json(
+        {
+          error: 'too_many_requests',
+          message: `this address is in the penalty box; retry in ${admission.retryAfter} s`,
+        },
+        429,
+        { 'Retry-After': String(admission.retryAfter) },
+      );
+    }
+    await next();
+    dos.afterResponse(ip, c.res.status, c.req.raw);
+  };
+}
