@@ -107,7 +107,11 @@ export async function startServer(
   // helper around a holder, then fill it in.
   const holder: { app: Hono<AppEnv> | null } = { app: null };
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({
-    app: { fetch: (req: Request) => holder.app!.fetch(req) } as unknown as Hono,
+    // @hono/node-ws 1.3 runs the upgrade request through `app.request` (not `fetch`).
+    app: {
+      fetch: (req: Request) => holder.app!.fetch(req),
+      request: (...args: Parameters<Hono['request']>) => holder.app!.request(...args),
+    } as unknown as Hono,
   });
   wss.options.maxPayload = 64 * 1024;
   const app = createApp(services, {

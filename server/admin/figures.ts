@@ -68,6 +68,8 @@ export class LiveFigures {
     ]);
     const counts = database === 'ok' ? await store.counts().catch(() => null) : null;
     if (rabbitmq === 'ok') this.refreshQueues();
+    // A fresh sample, so the last-minute figures include what happened a moment ago.
+    await this.rates.sample();
     return {
       node: {
         connectedClients: sessions.size,
