@@ -47,6 +47,11 @@ async function eventually<T>(check: () => Promise<T | null | false>, timeoutMs =
   }
 }
 
+async function maxRequestsOn(server: TestServer): Promise<number | undefined> {
+  const { body } = await admin(server, 'GET', '/settings');
+  return (body?.inForce as { maxRequests?: number } | undefined)?.maxRequests;
+}
+
 async function withPg<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
@@ -206,10 +211,7 @@ describe('penalty box and settings across nodes', () => {
       inForce: { maxRequests: 7 },
       overrides: { maxRequests: 7 },
     });
-    await eventually(async () => {
-      const { body } = await admin(b, 'GET', '/settings');
-      return (body?.inForce as { maxRequests: number }).maxRequests === 7;
-    });
+    await eventually(async () => (await maxRequestsOn(b)) === 7);
     const ip = '203.0.113.61';
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await from(b, ip)).status);
@@ -217,10 +219,7 @@ describe('penalty box and settings across nodes', () => {
 
     const reset = await admin(a, 'POST', '/settings/reset', {});
     expect(reset.body).toMatchObject({ inForce: { maxRequests: 20_000 }, overrides: {} });
-    await eventually(async () => {
-      const { body } = await admin(b, 'GET', '/settings');
-      return (body?.inForce as { maxRequests: number }).maxRequests === 20_000;
-    });
+    await eventually(async () => (await maxRequestsOn(b)) === 20_000);
   });
 
   it('lists the top talkers', async () => {
