@@ -1,0 +1,233 @@
+// What the popup, options and prompt pages can ask of the background (shared/ui-api.ts).
+import { isRecord, isString } from '../shared/guards.js';
+import { isWebOrigin } from '../shared/origin.js';
+import { needsHostPermission, normalizeServerUrl } from '../shared/server-url.js';
+import type {
+  ConnectionState,
+  Decision,
+  ExtensionState,
+  UiMessage,
+  UiMethod,
+  UiMethods,
+  UiResponse,
+} from '../shared/ui-api.js';
+import type { AccountService } from './account.js';
+import { type AccountStore, isSignedIn, type SignedInAccount } from './account-store.js';
+import { ApiError, type ServerApi } from './api-client.js';
+import { toUiError, UserError } from './errors.js';
+import type { NotificationLog } from './notification-log.js';
+import type { PermissionStore } from './permissions.js';
+import type { PromptManager } from './prompt.js';
+import type { SettingsStore } from './settings.js';
+import type { SubscriptionService } from './subscriptions.js';
+
+export interface UiContext {
+  settings: SettingsStore;
+  accounts: AccountStore;
+  account: AccountService;
+  permissions: PermissionStore;
+  subscriptions: SubscriptionService;
+  log: NotificationLog;
+  prompts: PromptManager;
+  api: (serverUrl: string) => ServerApi;
+  connectionState: () => Promise<ConnectionState>;
+  /** Re-reads settings and account and (re)connects or disconnects. */
+  syncConnection: () => Promise<void>;
+  hasHostPermission: (serverUrl: string) => Promise<boolean>;
+  refreshBadge: () => Promise<void>;
+}
+
+type Handlers = {
+  [M in UiMethod]: (params: UiMethods[M]['params']) => Promise<UiMethods[M]['result']>;
+};
+
+export async function handleUiMessage(
+  ctx: UiContext,
+  message: UiMessage,
+): Promise<UiResponse<UiMethod>> {
+  const handler = handlers(ctx)[message.method] as (params: unknown) => Promise<unknown>;
+  try {
+    return { ok: true, value: await handler(message.params) } as UiResponse<UiMethod>;
+  } catch (err) {
+    // A refused token means this device was removed elsewhere: stop pretending to be signed in.
+    if (err instanceof ApiError && err.status === 401) {
+      await ctx.account.deviceRemoved();
+      await ctx.syncConnection();
+    }
+    return { ok: false, error: toUiError(err) };
+  }
+}
+
+function handlers(ctx: UiContext): Handlers {
+  const state = () => extensionState(ctx);
+  const signedIn = async (): Promise<SignedInAccount> => {
+    const account = await ctx.accounts.get();
+    if (!isSignedIn(account)) {
+      throw new UserError(
+        'not_signed_in',
+        'Sign in to the push server first (in the add-on settings).',
+      );
+    }
+    return account;
+  };
+  const after = async <T>(work: Promise<T>): Promise<ExtensionState> => {
+    await work;
+    await ctx.syncConnection();
+    return state();
+  };
+
+  return {
+    getState: state,
+    setEnabled: (p) => after(ctx.settings.update({ enabled: bool(p, 'enabled') })),
+    async setServerUrl(p) {
+      if (await ctx.accounts.get()) {
+        throw new UserError('signed_in', 'Sign out before choosing another server.');
+      }
+      const serverUrl = await checkedServerUrl(ctx, str(p, 'serverUrl'));
+      return after(ctx.settings.update({ serverUrl }));
+    },
+    async testConnection(p) {
+      try {
+        const serverUrl = await checkedServerUrl(ctx, str(p, 'serverUrl'));
+        const beat = await ctx.api(serverUrl).heartbeat();
+        if (beat.status === 'ok')
+          return { ok: true, message: 'Connected: this push server works.' };
+        const down = (['rabbitmq', 'memcached', 'database'] as const).filter(
+          (k) => beat[k] === 'down',
+        );
+        return {
+          ok: false,
+          message: `The server answers but cannot deliver right now (${down.join(', ')} down).`,
+        };
+      } catch (err) {
+        return { ok: false, message: toUiError(err).message };
+      }
+    },
+    async signUp(p) {
+      const result = await ctx.account.signUp({
+        username: str(p, 'username'),
+        password: str(p, 'password'),
+        deviceName: str(p, 'deviceName'),
+      });
+      await ctx.syncConnection();
+      return result;
+    },
+    signIn: (p) =>
+      after(
+        ctx.account.signIn({
+          username: str(p, 'username'),
+          password: str(p, 'password'),
+          recoveryKey: str(p, 'recoveryKey'),
+          deviceName: str(p, 'deviceName'),
+        }),
+      ),
+    registerDevice: (p) => after(ctx.account.registerDevice(str(p, 'password'))),
+    showRecoveryKey: async () => ({ recoveryKey: await ctx.account.recoveryKey() }),
+    confirmRecoveryKeySaved: () => after(ctx.account.confirmRecoveryKeySaved()),
+    signOut: () => after(ctx.account.signOut()),
+    dismissNotice: () => after(ctx.settings.update({ notice: null })),
+    listSubscriptions: async () => ctx.subscriptions.views(await signedIn()),
+    async unsubscribe(p) {
+      await ctx.subscriptions.remove(await signedIn(), str(p, 'subscriptionId'));
+      return null;
+    },
+    listSites: () => ctx.permissions.list(),
+    async setSiteDecision(p) {
+      const origin = str(p, 'origin');
+      if (!isWebOrigin(origin)) throw new UserError('invalid', 'That is not a web site.');
+      const decision = decisionOf(isRecord(p) ? p.decision : undefined);
+      await ctx.permissions.set(origin, decision);
+      // Blocking a site also ends its subscription, as browsers do when permission is revoked.
+      const account = await ctx.accounts.get();
+      if (decision === 'block' && isSignedIn(account)) {
+        await ctx.subscriptions.removeForOrigin(account, origin, null);
+      }
+      return ctx.permissions.list();
+    },
+    async listDevices() {
+      const account = await signedIn();
+      const clients = await ctx.api(account.serverUrl).listClients(account.clientToken);
+      return clients.map((c) => ({ ...c, current: c.clientId === account.clientId }));
+    },
+    async removeDevice(p) {
+      const account = await signedIn();
+      const clientId = str(p, 'clientId');
+      if (clientId === account.clientId) {
+        await ctx.account.signOut();
+        await ctx.syncConnection();
+      } else {
+        await ctx.api(account.serverUrl).deleteClient(account.clientToken, clientId);
+      }
+      return null;
+    },
+    listNotifications: () => ctx.log.list(),
+    async markNotificationsRead() {
+      await ctx.log.markRead();
+      await ctx.refreshBadge();
+      return null;
+    },
+    async clearNotifications() {
+      await ctx.log.clear();
+      await ctx.refreshBadge();
+      return null;
+    },
+    getPrompt: async (p) => ctx.prompts.view(str(p, 'promptId')),
+    async answerPrompt(p) {
+      const decision = decisionOf(isRecord(p) ? p.decision : undefined);
+      if (decision === null) throw new UserError('invalid', 'Choose Allow or Block.');
+      ctx.prompts.answer(str(p, 'promptId'), decision);
+      return null;
+    },
+  };
+}
+
+export async function extensionState(ctx: UiContext): Promise<ExtensionState> {
+  const [settings, account, connection, unread] = await Promise.all([
+    ctx.settings.get(),
+    ctx.accounts.get(),
+    ctx.connectionState(),
+    ctx.log.unreadCount(),
+  ]);
+  return {
+    enabled: settings.enabled,
+    serverUrl: account?.serverUrl ?? settings.serverUrl,
+    account: account && {
+      username: account.username,
+      serverUrl: account.serverUrl,
+      deviceName: account.deviceName,
+      clientId: account.clientId,
+      recoveryKeyConfirmed: account.recoveryKeyConfirmed,
+    },
+    connection: settings.enabled && isSignedIn(account) ? connection : 'off',
+    unread,
+    notice: settings.notice,
+  };
+}
+
+async function checkedServerUrl(ctx: UiContext, input: string): Promise<string> {
+  const result = normalizeServerUrl(input);
+  if (!result.ok) throw new UserError('invalid_server_url', result.message);
+  if (needsHostPermission(result.url) && !(await ctx.hasHostPermission(result.url))) {
+    throw new UserError(
+      'permission_needed',
+      `The add-on needs your permission to connect to ${new URL(result.url).host}.`,
+    );
+  }
+  return result.url;
+}
+
+function str(params: unknown, name: string): string {
+  const value = isRecord(params) ? params[name] : undefined;
+  if (!isString(value)) throw new UserError('invalid', `Missing ${name}.`);
+  return value;
+}
+
+function bool(params: unknown, name: string): boolean {
+  const value = isRecord(params) ? params[name] : undefined;
+  if (typeof value !== 'boolean') throw new UserError('invalid', `Missing ${name}.`);
+  return value;
+}
+
+function decisionOf(value: unknown): Decision | null {
+  return value === 'allow' || value === 'block' ? value : null;
+}

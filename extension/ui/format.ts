@@ -1,0 +1,43 @@
+// Small pure helpers for what the pages show.
+
+/** "just now", "5 min ago", "3 h ago", else the date. */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const then = new Date(iso);
+  if (Number.isNaN(then.getTime())) return '';
+  const seconds = Math.round((now.getTime() - then.getTime()) / 1000);
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  return then.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/** A name the user recognises in the devices list, e.g. "Firefox on Linux". */
+export function defaultDeviceName(userAgent: string): string {
+  const browser = /Firefox\//.test(userAgent)
+    ? 'Firefox'
+    : /Edg\//.test(userAgent)
+      ? 'Edge'
+      : /Chrome\//.test(userAgent)
+        ? 'Chromium'
+        : 'Browser';
+  const os = /Android/.test(userAgent)
+    ? 'Android'
+    : /Windows/.test(userAgent)
+      ? 'Windows'
+      : /Mac OS X|Macintosh/.test(userAgent)
+        ? 'macOS'
+        : /Linux|X11/.test(userAgent)
+          ? 'Linux'
+          : null;
+  return os ? `${browser} on ${os}` : browser;
+}
+
+/** The host is what people recognise; the scheme matters when it is not https. */
+export function siteName(origin: string): string {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'https:' ? url.host : origin;
+  } catch {
+    return origin;
+  }
+}

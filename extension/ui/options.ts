@@ -1,0 +1,280 @@
+// The settings page: opt-in, server choice, and the account (sign up, recovery key, sign in on
+// a new device, sign out). All state lives in the background; this page shows it and asks.
+import browser from 'webextension-polyfill';
+import { needsHostPermission, normalizeServerUrl } from '../shared/server-url.js';
+import type { ExtensionState } from '../shared/ui-api.js';
+import { busy, byId, markReady, say, show } from './dom.js';
+import { defaultDeviceName } from './format.js';
+import { call, messageOf, UiCallError } from './rpc.js';
+
+const el = {
+  loading: byId('loading'),
+  content: byId('content'),
+  notice: byId('notice'),
+  noticeText: byId('notice-text'),
+  noticeDismiss: byId<HTMLButtonElement>('notice-dismiss'),
+  enabled: byId<HTMLInputElement>('enabled'),
+  serverForm: byId<HTMLFormElement>('server-form'),
+  serverUrl: byId<HTMLInputElement>('server-url'),
+  serverSave: byId<HTMLButtonElement>('server-save'),
+  serverTest: byId<HTMLButtonElement>('server-test'),
+  serverStatus: byId('server-status'),
+  signedOut: byId('signed-out'),
+  signupForm: byId<HTMLFormElement>('signup-form'),
+  signupUsername: byId<HTMLInputElement>('signup-username'),
+  signupPassword: byId<HTMLInputElement>('signup-password'),
+  signupDevice: byId<HTMLInputElement>('signup-device'),
+  signupError: byId('signup-error'),
+  signinForm: byId<HTMLFormElement>('signin-form'),
+  signinUsername: byId<HTMLInputElement>('signin-username'),
+  signinPassword: byId<HTMLInputElement>('signin-password'),
+  signinRecovery: byId<HTMLTextAreaElement>('signin-recovery'),
+  signinDevice: byId<HTMLInputElement>('signin-device'),
+  signinError: byId('signin-error'),
+  recovery: byId('recovery'),
+  recoveryKey: byId<HTMLOutputElement>('recovery-key'),
+  recoveryCopy: byId<HTMLButtonElement>('recovery-copy'),
+  recoveryCopyStatus: byId('recovery-copy-status'),
+  recoverySaved: byId<HTMLInputElement>('recovery-saved'),
+  recoveryDone: byId<HTMLButtonElement>('recovery-done'),
+  needsDevice: byId<HTMLFormElement>('needs-device'),
+  needsDeviceText: byId('needs-device-text'),
+  devicePassword: byId<HTMLInputElement>('device-password'),
+  deviceError: byId('device-error'),
+  signedIn: byId('signed-in'),
+  signedInText: byId('signed-in-text'),
+  showRecovery: byId<HTMLButtonElement>('show-recovery'),
+  signout: byId<HTMLButtonElement>('signout'),
+  signoutError: byId('signout-error'),
+};
+
+/** Set while the user reads a recovery key they asked to see again (already confirmed). */
+let reviewingRecoveryKey = false;
+
+async function render(state: ExtensionState): Promise<void> {
+  el.enabled.checked = state.enabled;
+  if (document.activeElement !== el.serverUrl) el.serverUrl.value = state.serverUrl;
+  const locked = state.account !== null;
+  el.serverUrl.readOnly = locked;
+  el.serverSave.disabled = locked;
+  if (locked) say(el.serverStatus, 'Sign out to choose another server.');
+
+  show(el.notice, state.notice !== null);
+  el.noticeText.textContent = state.notice ?? '';
+
+  const account = state.account;
+  const view =
+    account === null
+      ? 'signed-out'
+      : account.clientId === null
+        ? 'needs-device'
+        : !account.recoveryKeyConfirmed || reviewingRecoveryKey
+          ? 'recovery'
+          : 'signed-in';
+  show(el.signedOut, view === 'signed-out');
+  show(el.needsDevice, view === 'needs-device');
+  show(el.recovery, view === 'recovery');
+  show(el.signedIn, view === 'signed-in');
+  if (account && view === 'needs-device') {
+    el.needsDeviceText.textContent = `The account “${account.username}” exists, but this device is not registered yet. Enter the password to finish.`;
+  }
+  if (account && view === 'signed-in') {
+    el.signedInText.textContent = `Signed in as “${account.username}” on ${account.serverUrl}. This device: ${account.deviceName}.`;
+  }
+  if (view === 'recovery' && el.recoveryKey.value === '') {
+    el.recoveryKey.value = (await call('showRecoveryKey')).recoveryKey;
+    el.recoverySaved.checked = reviewingRecoveryKey;
+    el.recoveryDone.disabled = !el.recoverySaved.checked;
+  }
+  if (view !== 'recovery') el.recoveryKey.value = '';
+}
+
+async function refresh(): Promise<void> {
+  await render(await call('getState'));
+}
+
+/** Asks for access to a server outside the loopback hosts the manifest grants. */
+async function permitServer(serverUrl: string): Promise<boolean> {
+  if (!needsHostPermission(serverUrl)) return true;
+  // Must be the first await of the click: browsers allow the request only in a user gesture.
+  return browser.permissions.request({ origins: [`${new URL(serverUrl).origin}/*`] });
+}
+
+function wire(): void {
+  el.noticeDismiss.addEventListener('click', async () => render(await call('dismissNotice')));
+
+  el.enabled.addEventListener('change', async () => {
+    try {
+      await render(await call('setEnabled', { enabled: el.enabled.checked }));
+    } catch (err) {
+      el.enabled.checked = !el.enabled.checked;
+      say(el.serverStatus, messageOf(err), 'error');
+    }
+  });
+
+  el.serverForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void checkServer(async (serverUrl) => {
+      await render(await call('setServerUrl', { serverUrl }));
+      say(el.serverStatus, 'Saved.', 'ok');
+    });
+  });
+
+  el.serverTest.addEventListener('click', () => {
+    void checkServer(async (serverUrl) => {
+      say(el.serverStatus, 'Testing…');
+      const result = await call('testConnection', { serverUrl });
+      say(el.serverStatus, result.message, result.ok ? 'ok' : 'error');
+    });
+  });
+
+  el.signupForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(
+      el.signupForm,
+      el.signupError,
+      async () => {
+        const { recoveryKey } = await call('signUp', {
+          username: el.signupUsername.value,
+          password: el.signupPassword.value,
+          deviceName: el.signupDevice.value,
+        });
+        el.signupPassword.value = '';
+        el.recoveryKey.value = recoveryKey;
+        await refresh();
+        el.recoveryCopy.focus();
+      },
+      (err) => {
+        if (err instanceof UiCallError && err.code === 'username_taken') el.signupUsername.focus();
+        else if (err instanceof UiCallError && err.code === 'weak_password')
+          el.signupPassword.focus();
+        else if (err instanceof UiCallError && err.code === 'device_not_registered') void refresh();
+      },
+    );
+  });
+
+  el.signinForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(
+      el.signinForm,
+      el.signinError,
+      async () => {
+        await render(
+          await call('signIn', {
+            username: el.signinUsername.value,
+            password: el.signinPassword.value,
+            recoveryKey: el.signinRecovery.value,
+            deviceName: el.signinDevice.value,
+          }),
+        );
+        el.signinPassword.value = '';
+        el.signinRecovery.value = '';
+      },
+      (err) => {
+        if (err instanceof UiCallError && err.code === 'wrong_password') el.signinPassword.focus();
+        else if (err instanceof UiCallError && err.code.includes('recovery_key'))
+          el.signinRecovery.focus();
+      },
+    );
+  });
+
+  el.needsDevice.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(el.needsDevice, el.deviceError, async () => {
+      await render(await call('registerDevice', { password: el.devicePassword.value }));
+      el.devicePassword.value = '';
+    });
+  });
+
+  el.recoveryCopy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(el.recoveryKey.value);
+      say(el.recoveryCopyStatus, 'Copied to the clipboard.', 'ok');
+    } catch {
+      // Select it instead, so Ctrl+C works.
+      const range = document.createRange();
+      range.selectNodeContents(el.recoveryKey);
+      document.getSelection()?.removeAllRanges();
+      document.getSelection()?.addRange(range);
+      say(el.recoveryCopyStatus, 'Selected: press Ctrl+C (or ⌘C) to copy.');
+    }
+  });
+  el.recoverySaved.addEventListener('change', () => {
+    el.recoveryDone.disabled = !el.recoverySaved.checked;
+  });
+  el.recoveryDone.addEventListener('click', async () => {
+    reviewingRecoveryKey = false;
+    el.recoveryKey.value = '';
+    say(el.recoveryCopyStatus, '');
+    await render(await call('confirmRecoveryKeySaved'));
+    el.showRecovery.focus();
+  });
+
+  el.showRecovery.addEventListener('click', async () => {
+    reviewingRecoveryKey = true;
+    await refresh();
+    el.recoveryCopy.focus();
+  });
+
+  el.signout.addEventListener('click', () => {
+    void submit(el.signedIn, el.signoutError, async () => {
+      await render(await call('signOut'));
+      el.signupUsername.focus();
+    });
+  });
+}
+
+async function checkServer(work: (serverUrl: string) => Promise<void>): Promise<void> {
+  const normalized = normalizeServerUrl(el.serverUrl.value);
+  if (!normalized.ok) {
+    say(el.serverStatus, normalized.message, 'error');
+    el.serverUrl.focus();
+    return;
+  }
+  const permitted = await permitServer(normalized.url).catch(() => false);
+  if (!permitted) {
+    say(
+      el.serverStatus,
+      'Without your permission the add-on cannot connect to that server.',
+      'error',
+    );
+    return;
+  }
+  try {
+    await busy(el.serverForm, () => work(normalized.url));
+  } catch (err) {
+    say(el.serverStatus, messageOf(err), 'error');
+  }
+}
+
+async function submit(
+  form: HTMLElement,
+  errorLine: HTMLElement,
+  work: () => Promise<void>,
+  onError?: (err: unknown) => void,
+): Promise<void> {
+  say(errorLine, '');
+  try {
+    await busy(form, work);
+  } catch (err) {
+    say(errorLine, messageOf(err), 'error');
+    onError?.(err);
+  }
+}
+
+async function main(): Promise<void> {
+  const deviceName = defaultDeviceName(navigator.userAgent);
+  el.signupDevice.value = deviceName;
+  el.signinDevice.value = deviceName;
+  wire();
+  try {
+    await refresh();
+    show(el.content, true);
+    show(el.loading, false);
+  } catch (err) {
+    say(el.loading, messageOf(err), 'error');
+  }
+  markReady();
+}
+
+void main();

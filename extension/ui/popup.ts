@@ -1,0 +1,178 @@
+// The toolbar popup: connection state, the opt-in switch, recent notifications, the user's
+// subscriptions, per-site answers and devices. Refreshes itself when the background stores
+// something new (a notification arriving while it is open).
+import browser from 'webextension-polyfill';
+import type { ConnectionState, ExtensionState } from '../shared/ui-api.js';
+import { busy, byId, markReady, say, show } from './dom.js';
+import { call, messageOf } from './rpc.js';
+import { renderDevices } from './views/devices.js';
+import { renderNotifications } from './views/notifications.js';
+import { renderSites } from './views/sites.js';
+import { renderSubscriptions } from './views/subscriptions.js';
+
+const el = {
+  loading: byId('loading'),
+  content: byId('content'),
+  connection: byId('connection'),
+  notice: byId('notice'),
+  noticeText: byId('notice-text'),
+  noticeDismiss: byId<HTMLButtonElement>('notice-dismiss'),
+  setup: byId('setup'),
+  setupText: byId('setup-text'),
+  setupOpen: byId<HTMLButtonElement>('setup-open'),
+  enabled: byId<HTMLInputElement>('enabled'),
+  notifications: byId<HTMLUListElement>('notifications'),
+  clearNotifications: byId<HTMLButtonElement>('clear-notifications'),
+  subscriptionsSection: byId('subscriptions-section'),
+  subscriptions: byId<HTMLUListElement>('subscriptions'),
+  subscriptionsStatus: byId('subscriptions-status'),
+  sites: byId<HTMLUListElement>('sites'),
+  sitesStatus: byId('sites-status'),
+  devicesSection: byId('devices-section'),
+  devices: byId<HTMLUListElement>('devices'),
+  devicesStatus: byId('devices-status'),
+  openOptions: byId<HTMLButtonElement>('open-options'),
+};
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  off: 'Off',
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  offline: 'Server unreachable',
+  unauthorized: 'Signed out',
+};
+
+let signedIn = false;
+/** Unread when this popup first showed them: they keep their "new" mark while it is open. */
+const newThisTime = new Set<string>();
+
+function renderState(state: ExtensionState): void {
+  signedIn = state.account?.clientId != null;
+  el.enabled.checked = state.enabled;
+  el.connection.textContent = CONNECTION_TEXT[state.connection];
+  el.connection.dataset.state = state.connection;
+  show(el.connection, true);
+  show(el.notice, state.notice !== null);
+  el.noticeText.textContent = state.notice ?? '';
+
+  const setup = !signedIn
+    ? 'Sign up or sign in to a push server to receive notifications.'
+    : !state.enabled
+      ? 'Notifications are off. Turn them on below to let sites subscribe.'
+      : null;
+  show(el.setup, setup !== null);
+  show(el.setupOpen, !signedIn);
+  el.setupText.textContent = setup ?? '';
+  show(el.subscriptionsSection, signedIn);
+  show(el.devicesSection, signedIn);
+}
+
+async function loadNotifications(): Promise<void> {
+  const entries = await call('listNotifications');
+  for (const e of entries) if (!e.read) newThisTime.add(e.id);
+  const shown = entries.map((e) => ({ ...e, read: !newThisTime.has(e.id) }));
+  renderNotifications(el.notifications, shown, (entry) => {
+    if (entry.url) void browser.tabs.create({ url: entry.url }).then(() => window.close());
+  });
+  el.clearNotifications.disabled = entries.length === 0;
+  // Seen now, so the badge goes.
+  if (entries.some((e) => !e.read)) await call('markNotificationsRead');
+}
+
+async function loadSubscriptions(): Promise<void> {
+  if (!signedIn) return;
+  try {
+    renderSubscriptions(el.subscriptions, await call('listSubscriptions'), (s, control) => {
+      void busy(control, async () => {
+        try {
+          await call('unsubscribe', { subscriptionId: s.subscriptionId });
+          say(el.subscriptionsStatus, 'Unsubscribed.', 'ok');
+        } catch (err) {
+          say(el.subscriptionsStatus, messageOf(err), 'error');
+        }
+        await loadSubscriptions();
+      });
+    });
+  } catch (err) {
+    say(el.subscriptionsStatus, `Could not load the subscriptions. ${messageOf(err)}`, 'error');
+  }
+}
+
+async function loadSites(): Promise<void> {
+  renderSites(el.sites, await call('listSites'), (origin, decision) => {
+    void (async () => {
+      try {
+        await call('setSiteDecision', { origin, decision });
+        say(el.sitesStatus, 'Saved.', 'ok');
+      } catch (err) {
+        say(el.sitesStatus, messageOf(err), 'error');
+      }
+      await Promise.all([loadSites(), loadSubscriptions()]);
+    })();
+  });
+}
+
+async function loadDevices(): Promise<void> {
+  if (!signedIn) return;
+  try {
+    renderDevices(el.devices, await call('listDevices'), (device) => {
+      void (async () => {
+        try {
+          await call('removeDevice', { clientId: device.clientId });
+        } catch (err) {
+          say(el.devicesStatus, messageOf(err), 'error');
+        }
+        await refreshAll();
+      })();
+    });
+  } catch (err) {
+    say(el.devicesStatus, `Could not load the devices. ${messageOf(err)}`, 'error');
+  }
+}
+
+async function refreshAll(): Promise<void> {
+  renderState(await call('getState'));
+  await Promise.all([loadNotifications(), loadSubscriptions(), loadSites(), loadDevices()]);
+}
+
+function wire(): void {
+  el.enabled.addEventListener('change', async () => {
+    try {
+      renderState(await call('setEnabled', { enabled: el.enabled.checked }));
+    } catch (err) {
+      el.enabled.checked = !el.enabled.checked;
+      say(el.noticeText, messageOf(err), 'error');
+      show(el.notice, true);
+    }
+  });
+  el.noticeDismiss.addEventListener('click', async () => renderState(await call('dismissNotice')));
+  el.clearNotifications.addEventListener('click', async () => {
+    await call('clearNotifications');
+    await loadNotifications();
+  });
+  const openOptions = () => void browser.runtime.openOptionsPage().then(() => window.close());
+  el.openOptions.addEventListener('click', openOptions);
+  el.setupOpen.addEventListener('click', openOptions);
+
+  // A notification arriving, or the connection changing, while the popup is open.
+  browser.storage.onChanged.addListener((changes) => {
+    if ('recentNotifications' in changes) void loadNotifications();
+    if ('connectionState' in changes || 'account' in changes || 'settings' in changes) {
+      void call('getState').then(renderState);
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  wire();
+  try {
+    await refreshAll();
+    show(el.content, true);
+    show(el.loading, false);
+  } catch (err) {
+    say(el.loading, messageOf(err), 'error');
+  }
+  markReady();
+}
+
+void main();
