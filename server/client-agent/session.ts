@@ -72,8 +72,15 @@ export class Session {
   private state: State = { name: 'unidentified' };
   private readonly timers: NodeJS.Timeout[] = [];
   private lastActivity = Date.now();
-  /** Deliveries are handled one after another so the client sees the queue's order. */
-  private deliveries: Promise<void> = Promise.resolve();
+  /**
+   * Deliveries are handled one after another so the client sees the queue's order. The
+   * chain starts gated: RabbitMQ may deliver before the consumer's open() returns, and
+   * those messages must wait until the client has its hello.
+   */
+  private openGate: () => void = () => {};
+  private deliveries: Promise<void> = new Promise<void>((resolve) => {
+    this.openGate = resolve;
+  });
 
   constructor(
     private readonly transport: SessionTransport,
@@ -201,6 +208,7 @@ export class Session {
       'client connected',
     );
     this.transport.send({ type: 'hello', clientId: id.clientId });
+    this.openGate();
   }
 
   private onClientFrame(json: unknown): void {
@@ -293,6 +301,7 @@ export class Session {
     const previous = this.state;
     if (previous.name === 'closed') return;
     this.state = { name: 'closed' };
+    this.openGate();
     for (const timer of this.timers) clearTimeout(timer);
     if (previous.name === 'identified') {
       this.deps.metrics.connectedClients.dec();

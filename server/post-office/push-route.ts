@@ -3,7 +3,7 @@
 // (401/403) — and 201 is answered only once RabbitMQ confirmed the message to every
 // client queue of the user. (The penalty box, 429, runs before this in the DoS middleware.)
 import { Hono } from 'hono';
-import { MAX_PUSH_BODY_BYTES } from '../../shared/protocol.js';
+import { MAX_PUSH_BODY_BYTES, URGENCIES } from '../../shared/protocol.js';
 import type { PushMessage } from '../broker/message.js';
 import { PublishFailed } from '../broker/publisher.js';
 import { readBodyLimited } from '../http/body.js';
@@ -108,7 +108,24 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.pushesRejected.inc({ reason: err.code });
-        log.info({ event: 'push.rejected', reason: err.code, status: err.status }, 'push rejected');
+        // Size and urgency as the sender declared them (the body may not have been read).
+        const declared = c.req.header('content-length');
+        const urgency = c.req.header('urgency');
+        log.info(
+          {
+            event: 'push.rejected',
+            reason: err.code,
+            status: err.status,
+            size: declared && /^[0-9]{1,10}$/.test(declared) ? Number(declared) : null,
+            urgency:
+              urgency === undefined
+                ? 'normal'
+                : (URGENCIES as readonly string[]).includes(urgency)
+                  ? urgency
+                  : 'invalid',
+          },
+          'push rejected',
+        );
       }
       throw err;
     }

@@ -1,0 +1,79 @@
+// Starts real server nodes for integration and e2e tests: real RabbitMQ and memcached
+// (scripts/services.sh makes sure they run), a fresh SQLite file per server, a free port.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type Config, loadConfig } from '../config.js';
+import { createLogger } from '../observability/logger.js';
+import { type RunningServer, startServer } from '../server.js';
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  /** Every log line the server wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** Every log line as written (for scanning for secrets). */
+  rawLogs: string[];
+}
+
+export interface TestServerOptions {
+  /** Environment variables on top of the test defaults (e.g. DOS_MAX_REQUESTS). */
+  env?: Record<string, string>;
+  /** Share a database between servers (several nodes); defaults to a fresh SQLite file. */
+  databaseUrl?: string;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'push-test-'));
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl ?? `sqlite:${join(dir, 'push.db')}`,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  };
+  let config = loadConfig(env);
+  const rawLogs: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        rawLogs.push(line);
+        try {
+          logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not JSON: kept in rawLogs only
+        }
+      }
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  // PUBLIC_URL must name the real port, which is only known once listening; with PORT=0
+  // the tests pass no PUBLIC_URL and we restart the config with the chosen port.
+  let server: RunningServer;
+  if (config.port === 0 && !env.PUBLIC_URL) {
+    const probe = await import('node:net').then(
+      (net) =>
+        new Promise<number>((resolve) => {
+          const s = net.createServer().listen(0, '127.0.0.1', () => {
+            const port = (s.address() as { port: number }).port;
+            s.close(() => resolve(port));
+          });
+        }),
+    );
+    config = loadConfig({ ...env, PORT: String(probe) });
+  }
+  server = await startServer(config, { logger });
+  return {
+    ...server,
+    config,
+    logs,
+    rawLogs,
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
