@@ -12,6 +12,7 @@ import { Cache } from './cache/memcached.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
+import { pairingRoutes } from './pairing/relay-routes.js';
 import type { AppEnv } from './http/env.js';
 import type { HealthProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -118,7 +119,10 @@ export async function startServer(
     upgradeWebSocket,
     probes,
     guard: dosGuard(dos, metrics),
-    extraRoutes: [{ path: '/admin', routes: admin.routes }],
+    extraRoutes: [
+      { path: '/v1/pairings', routes: pairingRoutes(services) },
+      { path: '/admin', routes: admin.routes },
+    ],
   });
   holder.app = app;
 

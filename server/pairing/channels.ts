@@ -1,0 +1,77 @@
+// Pairing channels in memcached (PROTOCOL §6): shared by every node, gone after five
+// minutes by memcached's own expiry, each step written at most once. The server only
+// relays opaque J-PAKE messages; nothing it stores helps it read the final payload.
+import { randomInt } from 'node:crypto';
+import {
+  PAIRING_ALPHABET,
+  PAIRING_CHANNEL_LENGTH,
+  PAIRING_CHANNEL_PATTERN,
+  PAIRING_TTL_SECONDS,
+} from '../../shared/protocol.js';
+import type { Cache } from '../cache/memcached.js';
+
+/** Writing this step (a party failed key confirmation) kills the channel. */
+export const ABORT_STEP = 'abort';
+
+interface ChannelRecord {
+  expiresAt: number;
+}
+
+const channelKey = (channel: string) => `push:pair:${channel}`;
+const stepKey = (channel: string, step: string) => `push:pair:${channel}:${step}`;
+
+export function newChannelName(): string {
+  let name = '';
+  for (let i = 0; i < PAIRING_CHANNEL_LENGTH; i++)
+    name += PAIRING_ALPHABET[randomInt(PAIRING_ALPHABET.length)];
+  return name;
+}
+
+export type WriteOutcome = 'written' | 'taken' | 'no_channel';
+export type ReadOutcome =
+  | { kind: 'message'; json: string }
+  | { kind: 'not_ready' }
+  | { kind: 'no_channel' };
+
+export class PairingChannels {
+  constructor(
+    private readonly cache: Cache,
+    private readonly ttlSeconds: number = PAIRING_TTL_SECONDS,
+  ) {}
+
+  /** Creates a channel with a fresh name; null when every attempt collided. */
+  async create(now = Date.now()): Promise<{ channel: string; expiresAt: Date } | null> {
+    const expiresAt = now + this.ttlSeconds * 1000;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const channel = newChannelName();
+      const record: ChannelRecord = { expiresAt };
+      if (await this.cache.add(channelKey(channel), JSON.stringify(record), this.ttlSeconds)) {
+        return { channel, expiresAt: new Date(expiresAt) };
+      }
+    }
+    return null;
+  }
+
+  private async record(channel: string): Promise<ChannelRecord | null> {
+    if (!PAIRING_CHANNEL_PATTERN.test(channel)) return null;
+    const raw = await this.cache.get(channelKey(channel));
+    if (raw === undefined) return null;
+    const record = JSON.parse(raw) as ChannelRecord;
+    return record.expiresAt > Date.now() ? record : null;
+  }
+
+  async write(channel: string, step: string, json: string): Promise<WriteOutcome> {
+    const record = await this.record(channel);
+    if (!record) return 'no_channel';
+    const ttl = Math.max(1, Math.ceil((record.expiresAt - Date.now()) / 1000));
+    if (!(await this.cache.add(stepKey(channel, step), json, ttl))) return 'taken';
+    if (step === ABORT_STEP) await this.cache.del(channelKey(channel));
+    return 'written';
+  }
+
+  async read(channel: string, step: string): Promise<ReadOutcome> {
+    if (!(await this.record(channel))) return { kind: 'no_channel' };
+    const json = await this.cache.get(stepKey(channel, step));
+    return json === undefined ? { kind: 'not_ready' } : { kind: 'message', json };
+  }
+}
