@@ -12,11 +12,11 @@ import { Cache } from './cache/memcached.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
-import { pairingRoutes } from './pairing/relay-routes.js';
 import type { AppEnv } from './http/env.js';
 import type { HealthProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { pairingRoutes } from './pairing/relay-routes.js';
 import type { Services } from './services.js';
 import { openStore } from './store/open-store.js';
 

@@ -32,7 +32,9 @@ export const Username = z
   .string()
   .transform(normalizeUsername)
   .pipe(
-    z.string().regex(USERNAME_PATTERN, 'username must be 3–64 characters of a-z, 0-9, ".", "_", "-"'),
+    z
+      .string()
+      .regex(USERNAME_PATTERN, 'username must be 3–64 characters of a-z, 0-9, ".", "_", "-"'),
   );
 
 export const Password = z
@@ -76,7 +78,10 @@ export const ApplicationServerKey = z
 
 export const CreateSubscriptionRequest = z.object({
   applicationServerKey: ApplicationServerKey.optional(),
-  meta: z.string().max(MAX_META_LENGTH, `meta must be at most ${MAX_META_LENGTH} characters`).optional(),
+  meta: z
+    .string()
+    .max(MAX_META_LENGTH, `meta must be at most ${MAX_META_LENGTH} characters`)
+    .optional(),
 });
 export type CreateSubscriptionRequest = z.infer<typeof CreateSubscriptionRequest>;
 export const CreateSubscriptionResponse = z.object({
@@ -125,7 +130,12 @@ export const PingFrame = z.object({ type: z.literal('ping') });
 export const PongFrame = z.object({ type: z.literal('pong') });
 
 /** Frames a client sends after its hello. */
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, AckFrame, PingFrame, PongFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  AckFrame,
+  PingFrame,
+  PongFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 /** Frames the server sends. */
