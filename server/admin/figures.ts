@@ -11,7 +11,7 @@ import type { StoreCounts } from '../store/store.js';
 export const MAX_QUEUES_CHECKED = 5000;
 const QUEUE_CHECK_CONCURRENCY = 16;
 /** Queue totals are recomputed at most this often, however many admins are watching. */
-const QUEUE_REFRESH_MS = 10_000;
+const QUEUE_REFRESH_MS = 5_000;
 const PROBE_TIMEOUT_MS = 2000;
 
 export interface QueueTotals {

@@ -192,6 +192,7 @@
   // -- settings -----------------------------------------------------------------------------
 
   function showSettings(view) {
+    inForce = view.inForce;
     const form = $('#settings-form');
     for (const [name, value] of Object.entries(view.inForce)) {
       const input = form.elements[name];
@@ -208,6 +209,8 @@
     }
   }
 
+  let inForce = {};
+
   async function loadSettings() {
     showSettings(await api('GET', '/settings'));
   }
@@ -215,15 +218,22 @@
   $('#settings-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
+    // Only what was changed becomes an override; the rest keeps following the environment.
     const patch = {};
     for (const input of form.querySelectorAll('input[name]')) {
-      if (input.type === 'checkbox') patch[input.name] = input.checked;
+      let value;
+      if (input.type === 'checkbox') value = input.checked;
       else if (input.name === 'allowList') {
-        patch.allowList = input.value
+        value = input.value
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-      } else patch[input.name] = Number(input.value);
+      } else value = Number(input.value);
+      if (JSON.stringify(value) !== JSON.stringify(inForce[input.name])) patch[input.name] = value;
+    }
+    if (Object.keys(patch).length === 0) {
+      show('Nothing changed');
+      return;
     }
     showSettings(await api('PUT', '/settings', patch));
     show('Settings saved; every node applies them within seconds');
