@@ -13,7 +13,7 @@ import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/env.js';
-import type { HealthProbes } from './observability/heartbeat.js';
+import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
@@ -91,14 +91,17 @@ export async function startServer(
   const dos = await startDosDefense({ config, store, cache, log, metrics }).catch(fail);
   cleanup.push(() => dos.stop());
   const services: Services = { config, store, broker, log, metrics, sessions, cache, dos };
-  const probes: HealthProbes = {
-    rabbitmq: async () => broker.isUp && broker.publisher.ready,
-    memcached: () => cache.ping(),
-    database: async () => {
-      await store.ping();
-      return true;
+  const probes = recordingProbes(
+    {
+      rabbitmq: async () => broker.isUp && broker.publisher.ready,
+      memcached: () => cache.ping(),
+      database: async () => {
+        await store.ping();
+        return true;
+      },
     },
-  };
+    (service, up) => metrics.serviceUp.set({ service }, up ? 1 : 0),
+  );
   metrics.watchHealth({ rabbitmq: () => broker.isUp, memcached: () => cache.healthy });
   // /admin (issue 5) and the control bus every node listens on, admin enabled or not.
   const admin = await startAdmin(services, probes).catch(fail);

@@ -36,3 +36,21 @@ export async function heartbeat(
     body: { status: degraded ? 'degraded' : 'ok', rabbitmq, memcached, database },
   };
 }
+
+/** The same probes, reporting each outcome (e.g. to `push_backing_service_up`). */
+export function recordingProbes(
+  probes: HealthProbes,
+  record: (service: keyof HealthProbes, up: boolean) => void,
+): HealthProbes {
+  const wrap = (service: keyof HealthProbes) => async (): Promise<boolean> => {
+    try {
+      const up = await probes[service]();
+      record(service, up);
+      return up;
+    } catch (err) {
+      record(service, false);
+      throw err;
+    }
+  };
+  return { rabbitmq: wrap('rabbitmq'), memcached: wrap('memcached'), database: wrap('database') };
+}
