@@ -109,6 +109,7 @@ export class DosDefense {
   /** Stops the background loop after writing what is still pending, if memcached answers. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.deps.settings.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.soon) clearTimeout(this.soon);
     await this.syncing?.catch(() => {});
