@@ -23,6 +23,21 @@ export interface TestServerOptions {
   databaseUrl?: string;
 }
 
+/**
+ * Durable queues and exchanges outlive the test run; delete the ones this server's users
+ * made so repeated runs do not pile them up in RabbitMQ.
+ */
+async function removeBrokerEntities(server: RunningServer): Promise<void> {
+  const { store, broker } = server.services;
+  const accounts = await store.searchAccounts('', 1_000_000).catch(() => []);
+  for (const account of accounts) {
+    for (const client of await store.listClients(account.userId)) {
+      await broker.deleteClientQueue(client.clientId).catch(() => {});
+    }
+    await broker.deleteUser(account.userId).catch(() => {});
+  }
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'push-test-'));
   const env: Record<string, string> = {
@@ -72,6 +87,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logs,
     rawLogs,
     async close() {
+      await removeBrokerEntities(server);
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },
