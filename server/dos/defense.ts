@@ -361,6 +361,7 @@ export class DosDefense {
       const releasedAt = released.get(entry.ip);
       if (releasedAt !== undefined && releasedAt >= entry.boxedAt) {
         this.box.remove(entry.ip);
+        this.boxedHere.delete(entry.ip);
         continue;
       }
       // Known here but not in memcached: boxed while memcached was down, or evicted.
