@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the server and the tests need is installed and running on loopback:
-# npm dependencies, RabbitMQ, memcached, and (with --browsers) Chromium and Firefox ESR.
+# npm dependencies, RabbitMQ, memcached, and (with --browsers, the test run) PostgreSQL,
+# Chromium and Firefox ESR.
 # As root on Debian it installs missing packages with apt-get; elsewhere it says in one
 # line what to install (or to use `docker compose up`).
 # Usage: scripts/services.sh [--browsers]
@@ -65,6 +66,47 @@ ensure_rabbitmq() {
   sleep 4
 }
 
+# Runs one SQL statement as the postgres superuser over the local socket (peer auth).
+psql_as_postgres() { (cd / && su postgres -s /bin/sh -c "psql -X -qtA -v ON_ERROR_STOP=1 -c \"$1\""); }
+
+# PostgreSQL on 127.0.0.1:5432 for the tests that run the store (and several server nodes)
+# on it, plus a role they can log in as: `push`, password `push`, allowed to CREATE DATABASE
+# (each test makes a throwaway database of its own). A fresh Debian cluster asks TCP clients
+# for a password (scram), hence the password; where loopback is trusted it is simply unused.
+# Safe to run again: it starts nothing that is already up and creates the role only once.
+ensure_postgres() {
+  if ! port_open 5432; then
+    command -v pg_ctlcluster >/dev/null || [ -x /usr/bin/pg_ctlcluster ] || apt_install postgresql
+  fi
+  # Installing may already have started the new cluster (where the package may start services).
+  if ! port_open 5432; then
+    local version
+    version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"
+    [ -n "$version" ] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
+    say "starting PostgreSQL $version on 127.0.0.1:5432"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >/tmp/push-postgres.log 2>&1 ||
+      die "PostgreSQL did not start; see /tmp/push-postgres.log"
+    for _ in $(seq 1 50); do port_open 5432 && break; sleep 0.2; done
+    port_open 5432 || die "PostgreSQL did not open 127.0.0.1:5432; see /tmp/push-postgres.log"
+  fi
+  # Creating the role needs the postgres OS user (peer auth on the local socket), so only
+  # as root beside a local cluster. Where that does not answer (e.g. PostgreSQL in a
+  # container), the tests use the `postgres` user or TEST_POSTGRES_URL instead.
+  if [ "$(id -u)" != 0 ] || ! id -u postgres >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+    return
+  fi
+  local exists
+  if ! exists="$(psql_as_postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'push'" 2>/dev/null)"; then
+    say "no local PostgreSQL socket for the postgres user; not creating the test role push"
+    return
+  fi
+  if [ "$exists" = 0 ]; then
+    say "creating PostgreSQL role push (password push, CREATEDB) for the tests"
+    psql_as_postgres "CREATE ROLE push LOGIN CREATEDB PASSWORD 'push'" >&2 ||
+      die "could not create the PostgreSQL role push"
+  fi
+}
+
 ensure_browsers() {
   [ -x /usr/bin/chromium ] || apt_install chromium
   [ -x /usr/bin/firefox-esr ] || apt_install firefox-esr
@@ -74,8 +116,15 @@ main() {
   ensure_npm_deps
   ensure_rabbitmq
   ensure_memcached
-  if [ "${1:-}" = "--browsers" ]; then ensure_browsers; fi
-  say "RabbitMQ and memcached are up on 127.0.0.1"
+  # --browsers is what `npm test` (scripts/test.sh) passes: only the tests need PostgreSQL
+  # (the server defaults to SQLite), so `npm start` on a fresh machine does not install it.
+  if [ "${1:-}" = "--browsers" ]; then
+    ensure_postgres
+    ensure_browsers
+    say "RabbitMQ, memcached and PostgreSQL are up on 127.0.0.1"
+  else
+    say "RabbitMQ and memcached are up on 127.0.0.1"
+  fi
 }
 
 main "$@"

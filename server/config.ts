@@ -111,6 +111,38 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A URL as it may be logged: no user name or password, and no `password`-like query
+ * parameter (node-postgres reads `?password=`). Unparseable input loses everything up to
+ * its last `@` before the path, since that is where credentials would be.
+ */
+function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#]*@/, '$1***@');
+  }
+  const secretParams = [...url.searchParams.keys()].filter((k) => /pass|secret|token/i.test(k));
+  if (!url.username && !url.password && secretParams.length === 0) return value;
+  if (url.username || url.password) {
+    url.username = '***';
+    url.password = '';
+  }
+  for (const key of secretParams) url.searchParams.set(key, '***');
+  return url.toString();
+}
+
+/** How a rejected value is quoted in the error: never a secret, since the line is logged. */
+function quoteRejected(variable: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (variable === 'ADMIN_TOKEN') return `${[...value].length} characters`;
+  if (variable === 'AMQP_URL' || variable === 'DATABASE_URL') {
+    return JSON.stringify(redactUrl(value));
+  }
+  return JSON.stringify(value);
+}
+
 /** Reads a configuration from an environment record (process.env by default). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "unset", as in most shells' `VAR= command`.
@@ -121,7 +153,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(cleaned[variable])})`);
+    throw new ConfigError(
+      variable,
+      `${issue.message} (got ${quoteRejected(variable, cleaned[variable])})`,
+    );
   }
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -169,7 +204,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The configuration as it may be logged: no secrets, no credentials in URLs. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const redactUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//***@');
   return {
     port: config.port,
     host: config.host,

@@ -76,9 +76,18 @@ export const migrations: Migration[] = [
 ];
 
 export async function migrate(driver: SqlDriver): Promise<number[]> {
-  await driver.executeScript(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
+  try {
+    await driver.executeScript(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
+  } catch (err) {
+    // PostgreSQL's IF NOT EXISTS does not guard against a concurrent CREATE: when several
+    // nodes start at once, the losers fail on pg_type's unique index as the winner commits.
+    // The table exists then, which is all this statement is for.
+    await driver.query('SELECT version FROM schema_migrations WHERE 1 = 0').catch(() => {
+      throw err;
+    });
+  }
   const applied: number[] = [];
   for (const migration of migrations) {
     const done = await driver.query('SELECT version FROM schema_migrations WHERE version = ?', [

@@ -1,0 +1,230 @@
+// PROTOCOL §1: the environment variables, their defaults, and one clear error naming the
+// variable when a value is malformed. Every case passes its own env record, so nothing
+// here depends on (or leaks into) process.env.
+import { describe, expect, it } from 'vitest';
+import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
+
+/** The ConfigError that loading `env` throws (fails the test when it does not throw one). */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw new Error(`expected a ConfigError, got ${String(err)}`);
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('defaults (PROTOCOL §1)', () => {
+  const config = loadConfig({});
+
+  it('serves HTTP on 127.0.0.1:8080 with endpoints under http://localhost:8080', () => {
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.publicOrigin).toBe('http://localhost:8080');
+  });
+
+  it('uses the local RabbitMQ, memcached and SQLite file, and no admin', () => {
+    expect(config.amqpUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(config.memcachedServers).toEqual(['127.0.0.1:11211']);
+    expect(config.database).toEqual({ kind: 'sqlite', path: './data/push.db' });
+    expect(config.adminToken).toBeNull();
+  });
+
+  it('derives PUBLIC_URL from PORT when only PORT is set', () => {
+    const custom = loadConfig({ PORT: '9090' });
+    expect(custom.port).toBe(9090);
+    expect(custom.publicUrl).toBe('http://localhost:9090');
+    expect(custom.publicOrigin).toBe('http://localhost:9090');
+  });
+
+  it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
+    const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
+    expect(blank.port).toBe(8080);
+    expect(blank.host).toBe('127.0.0.1');
+    expect(blank.database).toEqual({ kind: 'sqlite', path: './data/push.db' });
+    expect(blank.adminToken).toBeNull();
+  });
+});
+
+describe('values', () => {
+  it('reads HOST, AMQP_URL and ADMIN_TOKEN as given', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      AMQP_URL: 'amqps://push:secret@rabbit.internal:5671/vhost',
+      ADMIN_TOKEN: 'a-token-of-at-least-16',
+    });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.amqpUrl).toBe('amqps://push:secret@rabbit.internal:5671/vhost');
+    expect(config.adminToken).toBe('a-token-of-at-least-16');
+  });
+
+  it('splits MEMCACHED on commas, trimming spaces and dropping empty entries', () => {
+    expect(loadConfig({ MEMCACHED: 'cache-a:11211' }).memcachedServers).toEqual(['cache-a:11211']);
+    expect(
+      loadConfig({ MEMCACHED: ' cache-a:11211 ,cache-b.example:11212,, 10.0.0.3:1 ,' })
+        .memcachedServers,
+    ).toEqual(['cache-a:11211', 'cache-b.example:11212', '10.0.0.3:1']);
+  });
+
+  it('tells a SQLite path from a PostgreSQL URL in DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/push/push.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/var/lib/push/push.db',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
+      kind: 'sqlite',
+      path: ':memory:',
+    });
+    for (const url of ['postgres://push:pw@db:5432/push', 'postgresql://db/push']) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    }
+  });
+
+  it('strips trailing slashes from PUBLIC_URL and takes the origin for VAPID aud', () => {
+    const cases: Array<[string, string, string]> = [
+      ['https://push.example.com/', 'https://push.example.com', 'https://push.example.com'],
+      [
+        'https://push.example.com/base/path//',
+        'https://push.example.com/base/path',
+        'https://push.example.com',
+      ],
+      [
+        'http://push.example.com:8443',
+        'http://push.example.com:8443',
+        'http://push.example.com:8443',
+      ],
+      // The default port is not part of an origin, and hosts are lower-cased: exactly what
+      // a browser's `new URL(endpoint).origin` (what web-push puts in aud) gives.
+      [
+        'https://Push.Example.com:443/x',
+        'https://Push.Example.com:443/x',
+        'https://push.example.com',
+      ],
+    ];
+    for (const [input, publicUrl, origin] of cases) {
+      const config = loadConfig({ PUBLIC_URL: input });
+      expect(config.publicUrl).toBe(publicUrl);
+      expect(config.publicOrigin).toBe(origin);
+      expect(config.publicOrigin).not.toMatch(/\/$/);
+    }
+  });
+});
+
+describe('malformed values throw a ConfigError naming the variable', () => {
+  const cases: Array<[string, string]> = [
+    ['PORT', 'eighty'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PUBLIC_URL', 'push.example.com'],
+    ['PUBLIC_URL', 'ftp://push.example.com'],
+    ['AMQP_URL', 'http://guest:guest@127.0.0.1:5672'],
+    ['AMQP_URL', '127.0.0.1:5672'],
+    ['MEMCACHED', 'localhost'],
+    ['MEMCACHED', '127.0.0.1:11211,cache-b'],
+    ['MEMCACHED', ' , '],
+    ['MEMCACHED', 'host:port'],
+    ['DATABASE_URL', 'mysql://db/push'],
+    ['DATABASE_URL', './data/push.db'],
+    ['DATABASE_URL', 'sqlite:'],
+    ['ADMIN_TOKEN', 'short'],
+  ];
+
+  it.each(cases)('%s=%j', (variable, value) => {
+    const err = configError({ [variable]: value });
+    expect(err.name).toBe('ConfigError');
+    expect(err.variable).toBe(variable);
+    // One line that starts with the variable, so the operator knows what to fix.
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('names the malformed variable, not the first one that happens to be set', () => {
+    const err = configError({ PORT: '8081', HOST: '::', MEMCACHED: 'nope' });
+    expect(err.variable).toBe('MEMCACHED');
+  });
+
+  it('never repeats a malformed secret in the message (it is printed at start)', () => {
+    const secret = 'hunter2-secret';
+    for (const [variable, value] of [
+      ['DATABASE_URL', `postgress://push:${secret}@db/push`],
+      ['AMQP_URL', `amqq://guest:${secret}@rabbit:5672`],
+      ['ADMIN_TOKEN', 'hunter2-secre'],
+    ] as const) {
+      const err = configError({ [variable]: value });
+      expect(err.variable).toBe(variable);
+      expect(err.message).not.toContain('hunter2-secre');
+    }
+    // What is left still shows the operator which part is wrong.
+    expect(configError({ DATABASE_URL: `postgress://push:${secret}@db/push` }).message).toBe(
+      'DATABASE_URL: expected sqlite:<path> or postgres://… (got "postgress://***@db/push")',
+    );
+    expect(configError({ ADMIN_TOKEN: 'short' }).message).toBe(
+      'ADMIN_TOKEN: must be at least 16 characters (got 5 characters)',
+    );
+  });
+});
+
+describe('describeConfig (what the server logs at start)', () => {
+  const secrets = {
+    amqp: 'amqp-pass-4242',
+    database: 'db-pass-4343',
+    admin: 'admin-token-4444-abcdef',
+  };
+
+  function logged(env: Record<string, string>): string {
+    return JSON.stringify(describeConfig(loadConfig({ ADMIN_TOKEN: secrets.admin, ...env })));
+  }
+
+  it('keeps hosts and settings but not the passwords or the admin token', () => {
+    const text = logged({
+      AMQP_URL: `amqp://push:${secrets.amqp}@rabbit.internal:5672`,
+      DATABASE_URL: `postgres://push:${secrets.database}@db.internal:5432/push`,
+    });
+    expect(text).toContain('rabbit.internal:5672');
+    expect(text).toContain('db.internal:5432/push');
+    expect(text).toContain('"admin":"enabled"');
+    for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
+  });
+
+  it('redacts passwords that contain an unescaped @ or sit in the query string', () => {
+    // URL parsers take the last @ before the host as the end of the credentials, and
+    // node-postgres reads ?password=, so both of these connect with the secret.
+    const text = logged({
+      AMQP_URL: `amqp://push:${secrets.amqp}@x@rabbit.internal:5672`,
+      DATABASE_URL: `postgres://push@db.internal:5432/push?sslmode=require&password=${secrets.database}`,
+    });
+    expect(text).toContain('rabbit.internal:5672');
+    expect(text).toContain('sslmode=require');
+    for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
+    expect(text).not.toContain('@x@');
+  });
+
+  it('redacts credentials even in a URL the URL parser refuses (port out of range)', () => {
+    const text = logged({
+      AMQP_URL: `amqp://push:${secrets.amqp}@rabbit.internal:99999`,
+      DATABASE_URL: `postgres://push:${secrets.database}@db.internal:99999/push`,
+    });
+    expect(text).toContain('"amqpUrl":"amqp://***@rabbit.internal:99999"');
+    expect(text).toContain('"database":"postgres://***@db.internal:99999/push"');
+  });
+
+  it('says admin is disabled without a token, and shows a SQLite path as is', () => {
+    const description = describeConfig(loadConfig({}));
+    expect(description.admin).toBe('disabled');
+    expect(description.database).toBe('sqlite:./data/push.db');
+    expect(description.amqpUrl).toBe('amqp://***@127.0.0.1:5672');
+  });
+
+  it('leaves a URL without credentials unchanged', () => {
+    const config: Config = loadConfig({
+      AMQP_URL: 'amqp://rabbit.internal:5672',
+      DATABASE_URL: 'postgres://db.internal/push',
+    });
+    const description = describeConfig(config);
+    expect(description.amqpUrl).toBe('amqp://rabbit.internal:5672');
+    expect(description.database).toBe('postgres://db.internal/push');
+  });
+});
