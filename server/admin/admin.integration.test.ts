@@ -2,17 +2,16 @@
 // own (created here), our own memcached and the shared RabbitMQ; plus a node without
 // ADMIN_TOKEN. Addresses come from the documentation ranges via X-Forwarded-For.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedProcess } from '../dos/memcached-process.js';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { connect, createUser, refusedHello, subscribe } from './test-clients.js';
 
 const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`;
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const database = `push_admin_${randomBytes(6).toString('hex')}`;
 
 let memcached: MemcachedProcess;
+let database: TestDatabase;
 let a: TestServer;
 let b: TestServer;
 let off: TestServer;
@@ -52,19 +51,9 @@ async function maxRequestsOn(server: TestServer): Promise<number | undefined> {
   return (body?.inForce as { maxRequests?: number } | undefined)?.maxRequests;
 }
 
-async function withPg<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   memcached = await MemcachedProcess.start();
-  await withPg((c) => c.query(`CREATE DATABASE ${database}`));
+  database = await createTestDatabase('push_admin');
   const env = {
     ADMIN_TOKEN,
     MEMCACHED: memcached.address,
@@ -74,7 +63,7 @@ beforeAll(async () => {
     // operator would allow-list their own network.
     DOS_ALLOW_LIST: '198.51.100.0/24, 127.0.0.1',
   };
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+  const databaseUrl = database.url;
   a = await startTestServer({ env, databaseUrl });
   b = await startTestServer({ env, databaseUrl });
   off = await startTestServer({ env: { MEMCACHED: memcached.address } });
@@ -82,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const server of [a, b, off]) await server?.close().catch(() => {});
-  await withPg((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => {});
+  await database?.drop().catch(() => {});
   await memcached?.stop();
 });
 

@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
+import { createTestDatabase } from '../testing/postgres.js';
 import { migrate, migrations } from './migrations.js';
 import { openStore } from './open-store.js';
 import { type SqlDriver, UniqueViolation } from './sql-driver.js';
@@ -22,58 +22,12 @@ import type { Account } from './store.js';
 
 type Database = Config['database'];
 
-/**
- * Where to reach PostgreSQL as a role that may CREATE DATABASE. `push:push` is what
- * scripts/services.sh creates (a fresh Debian cluster asks TCP clients for a password);
- * the bare `postgres` superuser works where loopback is trusted (CI images, docker).
- */
-const PG_ADMIN_URLS = [
-  process.env.TEST_POSTGRES_URL,
-  'postgres://push:push@127.0.0.1:5432/postgres',
-  'postgres://postgres@127.0.0.1:5432/postgres',
-].filter((u): u is string => typeof u === 'string' && u.length > 0);
-
-async function connectPgAdmin(): Promise<{ client: pg.Client; url: string }> {
-  const failures: string[] = [];
-  for (const url of PG_ADMIN_URLS) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-    try {
-      await client.connect();
-      return { client, url };
-    } catch (err) {
-      await client.end().catch(() => {});
-      failures.push(`${url.replace(/\/\/[^/]*@/, '//***@')}: ${String(err)}`);
-    }
-  }
-  throw new Error(
-    `PostgreSQL is needed for this test and none of these worked (run scripts/services.sh --browsers): ${failures.join('; ')}`,
-  );
-}
-
 /** A PostgreSQL database of this run's own; the name is unique so parallel files never clash. */
 async function createPgDatabase(
   prefix: string,
 ): Promise<{ database: Database; drop(): Promise<void> }> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const { client, url } = await connectPgAdmin();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return {
-    database: { kind: 'postgres', url: target.toString() },
-    async drop() {
-      const admin = await connectPgAdmin();
-      try {
-        await admin.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.client.end();
-      }
-    },
-  };
+  const db = await createTestDatabase(prefix);
+  return { database: { kind: 'postgres', url: db.url }, drop: db.drop };
 }
 
 interface Backend {
