@@ -1,0 +1,26 @@
+// The e2e tests run against the built add-on; build it unless dist/ is newer than every source.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const EXTENSION_DIR = join(ROOT, 'dist/extension');
+const STAMP = join(EXTENSION_DIR, '.build-complete');
+
+function newestSource(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestSource(join(path, name))));
+}
+
+export function ensureExtensionBuilt(): string {
+  const sources = ['extension', 'shared', 'manifest.json'].map((p) => newestSource(join(ROOT, p)));
+  if (existsSync(STAMP) && statSync(STAMP).mtimeMs > Math.max(...sources)) return EXTENSION_DIR;
+  const result = spawnSync('npx', ['tsx', 'extension/build/build.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(`building the add-on failed:\n${result.stdout}\n${result.stderr}`);
+  return EXTENSION_DIR;
+}

@@ -1,0 +1,57 @@
+// One interface over a Playwright page (Chromium) and a Puppeteer page (Firefox), so the
+// story is written once. Expressions are strings, evaluated in the page, so neither library's
+// way of shipping functions matters.
+
+export interface UiPage {
+  /** Navigates and waits for `readyExpression` (default: the document finished loading). */
+  open(url: string, readyExpression?: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  fill(selector: string, value: string): Promise<void>;
+  /** Waits until the expression is truthy in the page. */
+  waitFor(expression: string, timeoutMs?: number): Promise<void>;
+  /** Evaluates the expression in the page, awaiting it when it is a promise. */
+  evaluate<T>(expression: string): Promise<T>;
+  setViewport(width: number, height: number): Promise<void>;
+  screenshot(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BrowserUnderTest {
+  name: 'chromium' | 'firefox';
+  /** `chrome-extension://<id>/` or `moz-extension://<uuid>/` */
+  extensionBase: string;
+  newPage(): Promise<UiPage>;
+  /** Resolves with the next add-on prompt window; call before triggering it. */
+  nextPrompt(): Promise<UiPage>;
+  close(): Promise<void>;
+}
+
+/** The add-on's pages set data-ready once they have shown their state. */
+export const EXTENSION_PAGE_READY = "document.documentElement.dataset.ready === 'true'";
+export const DOCUMENT_LOADED = "document.readyState === 'complete'";
+
+/**
+ * Polls an expression through the automation protocol's own evaluation. Not the libraries'
+ * waitForFunction: that compiles the expression inside the page, which the add-on pages'
+ * CSP forbids.
+ */
+export async function pollUntil(
+  evaluate: (expression: string) => Promise<unknown>,
+  expression: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      if (await evaluate(`Boolean(${expression})`)) return;
+    } catch (err) {
+      // The page may be between two documents; try again.
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for: ${expression}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+  );
+}
