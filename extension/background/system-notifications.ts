@@ -1,14 +1,26 @@
 // The visible side of a received notification: the system notification, the action badge
 // with the unread count, and what a click on the notification does.
 import type browserApi from 'webextension-polyfill';
+import type { Notifications } from 'webextension-polyfill';
 import type { NotificationView } from '../shared/ui-api.js';
 import type { NotificationLog } from './notification-log.js';
 
 type Browser = typeof browserApi;
 
+/** The few browser APIs this needs, so tests can stand in for them. */
+export interface NotificationApis {
+  notifications: {
+    create(id: string, options: Notifications.CreateNotificationOptions): Promise<string>;
+    clear(id: string): Promise<boolean>;
+  };
+  action: Pick<Browser['action'], 'setBadgeText' | 'setBadgeBackgroundColor'>;
+  tabs: Pick<Browser['tabs'], 'create'>;
+  runtime: Pick<Browser['runtime'], 'getURL'>;
+}
+
 export class SystemNotifications {
   constructor(
-    private readonly browser: Browser,
+    private readonly browser: NotificationApis,
     private readonly log: NotificationLog,
   ) {}
 

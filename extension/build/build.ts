@@ -10,10 +10,10 @@ import { zodWithoutEval } from './zod-without-eval.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const extensionDir = join(root, 'extension');
-export const outDir = join(root, 'dist/extension');
+export const DEFAULT_OUT_DIR = join(root, 'dist/extension');
 
 /** Shared settings: readable output (reviewers of an add-on read what ships), no eval. */
-function base(): InlineConfig {
+function base(outDir: string): InlineConfig {
   return {
     root: extensionDir,
     configFile: false,
@@ -32,8 +32,8 @@ function base(): InlineConfig {
 }
 
 /** One self-contained classic script (IIFE) for a place where modules cannot be used. */
-async function buildScript(entry: string, fileName: string): Promise<void> {
-  const config = base();
+async function buildScript(outDir: string, entry: string, fileName: string): Promise<void> {
+  const config = base(outDir);
   await build({
     ...config,
     build: {
@@ -48,8 +48,8 @@ async function buildScript(entry: string, fileName: string): Promise<void> {
   });
 }
 
-async function buildPages(): Promise<void> {
-  const config = base();
+async function buildPages(outDir: string): Promise<void> {
+  const config = base(outDir);
   await build({
     ...config,
     publicDir: join(extensionDir, 'public'),
@@ -69,21 +69,24 @@ async function buildPages(): Promise<void> {
   });
 }
 
-export async function buildExtension(): Promise<string> {
+export async function buildExtension(outDir: string = DEFAULT_OUT_DIR): Promise<string> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  await buildPages();
-  await buildScript('background/index.ts', 'background.js');
-  await buildScript('content/index.ts', 'content.js');
-  await buildScript('page/index.ts', 'page.js');
+  await buildPages(outDir);
+  await buildScript(outDir, 'background/index.ts', 'background.js');
+  await buildScript(outDir, 'content/index.ts', 'content.js');
+  await buildScript(outDir, 'page/index.ts', 'page.js');
   copyFileSync(join(root, 'manifest.json'), join(outDir, 'manifest.json'));
   // Lets the e2e tests tell a finished build from one that was interrupted.
   writeFileSync(join(outDir, '.build-complete'), `${new Date().toISOString()}\n`);
   return outDir;
 }
 
+// `tsx extension/build/build.ts [--out-dir <dir>]`
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildExtension()
+  const flag = process.argv.indexOf('--out-dir');
+  const target = flag > 0 ? process.argv[flag + 1] : undefined;
+  buildExtension(target ? resolve(target) : DEFAULT_OUT_DIR)
     .then((dir) => console.log(`[build] add-on built in ${dir}`))
     .catch((err: unknown) => {
       console.error('[build] failed:', err);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsHostPermission, normalizeServerUrl } from './server-url.js';
+import { insecureServerWarning, needsHostPermission, normalizeServerUrl } from './server-url.js';
 
 describe('normalizeServerUrl', () => {
   it('drops trailing slashes and keeps a path prefix', () => {
@@ -34,5 +34,14 @@ describe('needsHostPermission', () => {
     expect(needsHostPermission('http://localhost:8080')).toBe(false);
     expect(needsHostPermission('http://127.0.0.1:9000')).toBe(false);
     expect(needsHostPermission('https://push.example')).toBe(true);
+  });
+});
+
+describe('insecureServerWarning', () => {
+  it('warns about plain http to another machine only', () => {
+    expect(insecureServerWarning('http://push.example')).toMatch(/not encrypted/);
+    expect(insecureServerWarning('https://push.example')).toBeNull();
+    expect(insecureServerWarning('http://localhost:8080')).toBeNull();
+    expect(insecureServerWarning('http://127.0.0.1:8080')).toBeNull();
   });
 });

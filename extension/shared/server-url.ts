@@ -31,3 +31,20 @@ export function needsHostPermission(serverUrl: string): boolean {
   const { hostname } = new URL(serverUrl);
   return hostname !== 'localhost' && hostname !== '127.0.0.1';
 }
+
+/**
+ * A warning for plain http to another machine: messages stay end-to-end encrypted, but the
+ * password and the device's token would cross the network readable.
+ */
+export function insecureServerWarning(serverUrl: string): string | null {
+  const { protocol, hostname } = new URL(serverUrl);
+  if (
+    protocol !== 'http:' ||
+    hostname === 'localhost' ||
+    hostname === '127.0.0.1' ||
+    hostname === '[::1]'
+  ) {
+    return null;
+  }
+  return 'This address is not encrypted (http://): your password and this device’s access token would travel readable over the network. Use https:// for a server on another machine.';
+}

@@ -1,7 +1,11 @@
 // The settings page: opt-in, server choice, and the account (sign up, recovery key, sign in on
 // a new device, sign out). All state lives in the background; this page shows it and asks.
 import browser from 'webextension-polyfill';
-import { needsHostPermission, normalizeServerUrl } from '../shared/server-url.js';
+import {
+  insecureServerWarning,
+  needsHostPermission,
+  normalizeServerUrl,
+} from '../shared/server-url.js';
 import type { ExtensionState } from '../shared/ui-api.js';
 import { busy, byId, markReady, say, show } from './dom.js';
 import { defaultDeviceName } from './format.js';
@@ -116,7 +120,8 @@ function wire(): void {
     event.preventDefault();
     void checkServer(async (serverUrl) => {
       await render(await call('setServerUrl', { serverUrl }));
-      say(el.serverStatus, 'Saved.', 'ok');
+      const warning = insecureServerWarning(serverUrl);
+      say(el.serverStatus, warning ? `Saved. ${warning}` : 'Saved.', warning ? 'error' : 'ok');
     });
   });
 

@@ -1,0 +1,118 @@
+// What a user does with the add-on, as steps the e2e tests share. Each step drives the real
+// pages (options, popup, prompt) by their controls, as a person with a keyboard or mouse would.
+import { expect } from 'vitest';
+import { type BrowserUnderTest, EXTENSION_PAGE_READY, type UiPage } from './ui-page.js';
+
+export const js = (value: unknown) => JSON.stringify(value);
+
+/** Lets a test take screenshots at the interesting moments of a step. */
+export type OnStep = (name: string, page: UiPage) => Promise<void>;
+const nothing: OnStep = async () => {};
+
+export async function openOptions(browser: BrowserUnderTest): Promise<UiPage> {
+  const options = await browser.newPage();
+  await options.setViewport(1000, 1100);
+  await options.open(`${browser.extensionBase}ui/options.html`, EXTENSION_PAGE_READY);
+  return options;
+}
+
+export async function openPopup(browser: BrowserUnderTest): Promise<UiPage> {
+  const popup = await browser.newPage();
+  await popup.setViewport(420, 760);
+  await popup.open(`${browser.extensionBase}ui/popup.html`, EXTENSION_PAGE_READY);
+  return popup;
+}
+
+/** Chooses the server (after testing it) and turns notifications on. */
+export async function chooseServerAndOptIn(options: UiPage, serverUrl: string): Promise<void> {
+  await options.fill('#server-url', serverUrl);
+  await options.click('#server-test');
+  await options.waitFor(
+    "document.getElementById('server-status').textContent.startsWith('Connected')",
+  );
+  await options.click('#server-save');
+  await options.waitFor("document.getElementById('server-status').textContent === 'Saved.'");
+  await options.click('#enabled');
+  await options.waitFor("document.getElementById('enabled').checked");
+}
+
+/** Signs up and confirms the recovery key was saved; returns the recovery key. */
+export async function signUp(
+  options: UiPage,
+  username: string,
+  password: string,
+  onStep: OnStep = nothing,
+): Promise<string> {
+  await options.fill('#signup-username', username);
+  await options.fill('#signup-password', password);
+  await onStep('options', options);
+  await options.click('#signup-submit');
+  await options.waitFor("!document.getElementById('recovery').hidden");
+  const recoveryKey = await options.evaluate<string>(
+    "document.getElementById('recovery-key').value",
+  );
+  // Continue stays disabled until the user says they saved the key.
+  expect(await options.evaluate("document.getElementById('recovery-done').disabled")).toBe(true);
+  await onStep('recovery-key', options);
+  await options.click('#recovery-saved');
+  await options.click('#recovery-done');
+  await options.waitFor("!document.getElementById('signed-in').hidden");
+  return recoveryKey;
+}
+
+/** Fills the sign-in form; resolves to the error shown, or null once signed in. */
+export async function signIn(
+  options: UiPage,
+  username: string,
+  password: string,
+  recoveryKey: string,
+): Promise<string | null> {
+  await options.evaluate("document.getElementById('signin-error').hidden = true");
+  await options.fill('#signin-username', username);
+  await options.fill('#signin-password', password);
+  await options.fill('#signin-recovery', recoveryKey);
+  await options.click('#signin-submit');
+  await options.waitFor(
+    "!document.getElementById('signed-in').hidden || !document.getElementById('signin-error').hidden",
+  );
+  if (await options.evaluate<boolean>("!document.getElementById('signed-in').hidden")) return null;
+  return options.evaluate<string>("document.getElementById('signin-error').textContent");
+}
+
+/**
+ * Bids on the demo's lamp with "Notify me if I'm outbid" ticked and answers the add-on's
+ * prompt; returns the item page, left open.
+ */
+export async function bidWithNotification(
+  browser: BrowserUnderTest,
+  itemUrl: string,
+  bidder: string,
+  amount: number,
+  answer: 'allow' | 'block',
+  onStep: OnStep = nothing,
+): Promise<UiPage> {
+  const site = await browser.newPage();
+  await site.open(itemUrl);
+  await site.fill('#bidder', bidder);
+  await site.fill('#amount', String(amount));
+  await site.click('#notify');
+  const promptOpened = browser.nextPrompt();
+  await site.click('button[type=submit]');
+  const prompt = await promptOpened;
+  await prompt.waitFor(EXTENSION_PAGE_READY);
+  expect(await prompt.evaluate<string>("document.getElementById('origin').textContent")).toBe(
+    new URL(itemUrl).origin,
+  );
+  await onStep('prompt', prompt);
+  await prompt.click(`#${answer}`);
+  await site.waitFor(
+    `['subscribed', 'blocked'].includes(document.getElementById('status').dataset.state)`,
+  );
+  return site;
+}
+
+export const subscriptionRow = (origin: string) =>
+  `#subscriptions li.subscription[data-origin="${origin}"]`;
+
+export const hasNotification = (text: string) =>
+  `[...document.querySelectorAll('#notifications li.notification')].some((li) => li.textContent.includes(${js(text)}))`;
