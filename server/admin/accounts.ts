@@ -2,7 +2,7 @@
 // refused (REST 403, WebSocket hello 4401) and its endpoints answer 410 — both read the
 // account's state from the store — and its open sockets are closed at once, on every
 // node, through the control bus.
-import { BrokerUnavailable } from '../broker/broker.js';
+import { clientPresence, removeClient } from '../client-agent/client-lifecycle.js';
 import { shortId } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import type { Account, AccountSummary, Client } from '../store/store.js';
@@ -30,7 +30,7 @@ export class AccountAdmin {
   }
 
   async detail(userId: string): Promise<AccountDetail | null> {
-    const { store, broker, sessions } = this.services;
+    const { store } = this.services;
     const account = await store.getAccount(userId);
     if (!account) return null;
     const [clients, subscriptions] = await Promise.all([
@@ -38,25 +38,15 @@ export class AccountAdmin {
       store.listSubscriptions(userId),
     ]);
     const details = await Promise.all(
-      clients.map(async (client): Promise<ClientDetail> => {
-        const stats = await broker.queueStats(client.clientId).catch((err: unknown) => {
-          if (err instanceof BrokerUnavailable) return undefined;
-          throw err;
-        });
-        return {
+      clients.map(
+        async (client): Promise<ClientDetail> => ({
           clientId: client.clientId,
           name: client.name,
           createdAt: client.createdAt,
           lastSeenAt: client.lastSeenAt,
-          connected:
-            stats === undefined
-              ? sessions.has(client.clientId)
-                ? true
-                : null
-              : (stats?.consumers ?? 0) > 0,
-          queuedMessages: stats ? stats.messages : null,
-        };
-      }),
+          ...(await clientPresence(this.services, client.clientId)),
+        }),
+      ),
     );
     return {
       userId: account.userId,
@@ -118,28 +108,12 @@ export class AccountAdmin {
     return true;
   }
 
-  /** Like DELETE /v1/clients/{id} by its owner. False when there is no such client. */
+  /** Like DELETE /v1/clients/{id} by its owner. Null when there is no such client. */
   async revokeClient(clientId: string): Promise<{ userId: string } | null> {
-    const { store, broker, log } = this.services;
-    const client = await store.getClient(clientId);
-    if (!client || !(await store.deleteClient(client.userId, clientId))) return null;
-    this.closeSockets([clientId]);
-    await broker.deleteClientQueue(clientId).catch((err: unknown) => {
-      log.error({
-        event: 'client.queue_delete_failed',
-        clientId: shortId(clientId),
-        err: String(err),
-      });
-    });
-    log.info(
-      {
-        event: 'client.revoked',
-        userId: shortId(client.userId),
-        clientId: shortId(clientId),
-        by: 'admin',
-      },
-      'client revoked',
-    );
+    const client = await this.services.store.getClient(clientId);
+    if (!client || !(await removeClient(this.services, client.userId, clientId, 'admin')))
+      return null;
+    this.control.publish({ type: 'close-clients', clientIds: [clientId] });
     return { userId: client.userId };
   }
 

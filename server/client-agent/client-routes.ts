@@ -4,7 +4,6 @@ import {
   CreateClientRequest,
   type CreateClientResponse,
 } from '../../shared/protocol.js';
-import { BrokerUnavailable } from '../broker/broker.js';
 import { readJson } from '../http/body.js';
 import type { AppEnv } from '../http/env.js';
 import { notFound, serviceUnavailable } from '../http/errors.js';
@@ -12,9 +11,10 @@ import { shortId } from '../observability/logger.js';
 import { hashToken, newSecretToken } from '../security/tokens.js';
 import type { Services } from '../services.js';
 import { accountFromBasicOrBearer, requireClient } from './auth.js';
+import { clientPresence, removeClient } from './client-lifecycle.js';
 
 export function clientRoutes(services: Services): Hono<AppEnv> {
-  const { store, broker, log, sessions } = services;
+  const { store, broker, log } = services;
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
@@ -50,18 +50,13 @@ export function clientRoutes(services: Services): Hono<AppEnv> {
     const clients = await store.listClients(account.userId);
     const list = await Promise.all(
       clients.map(async (client): Promise<ClientInfo> => {
-        // The broker knows about consumers on every server node; fall back to this node's
-        // sessions when it cannot be asked.
-        const stats = await broker.queueStats(client.clientId).catch((err: unknown) => {
-          if (err instanceof BrokerUnavailable) return null;
-          throw err;
-        });
+        const { connected } = await clientPresence(services, client.clientId);
         return {
           clientId: client.clientId,
           name: client.name,
           createdAt: client.createdAt,
           lastSeenAt: client.lastSeenAt,
-          connected: stats ? stats.consumers > 0 : sessions.has(client.clientId),
+          connected: connected === true,
         };
       }),
     );
@@ -70,28 +65,9 @@ export function clientRoutes(services: Services): Hono<AppEnv> {
 
   app.delete('/:clientId', requireClient(store), async (c) => {
     const { account } = c.get('identity');
-    const clientId = c.req.param('clientId');
-    // Deleting the row first makes the token stop working at once, whatever follows.
-    if (!(await store.deleteClient(account.userId, clientId))) throw notFound('no such client');
-    sessions.revoke(clientId);
-    try {
-      await broker.deleteClientQueue(clientId);
-    } catch (err) {
-      log.error({
-        event: 'client.queue_delete_failed',
-        clientId: shortId(clientId),
-        err: String(err),
-      });
+    if (!(await removeClient(services, account.userId, c.req.param('clientId'), 'user'))) {
+      throw notFound('no such client');
     }
-    log.info(
-      {
-        event: 'client.revoked',
-        userId: shortId(account.userId),
-        clientId: shortId(clientId),
-        by: 'user',
-      },
-      'client revoked',
-    );
     return c.body(null, 204);
   });
 
