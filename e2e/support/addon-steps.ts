@@ -18,7 +18,7 @@ export async function openOptions(browser: BrowserUnderTest): Promise<UiPage> {
 
 export async function openPopup(browser: BrowserUnderTest): Promise<UiPage> {
   const popup = await browser.newPage();
-  await popup.setViewport(420, 760);
+  await popup.setViewport(370, 760);
   await popup.open(`${browser.extensionBase}ui/popup.html`, EXTENSION_PAGE_READY);
   return popup;
 }

@@ -133,6 +133,8 @@ function auctionStory(launch: (extensionDir: string) => Promise<BrowserUnderTest
   });
 
   it('receives, decrypts and shows the outbid notification with the tab closed', async () => {
+    // Chromium stops an idle service worker; the message must still arrive once it wakes.
+    await browser.stopBackground?.();
     expect((await bid(demo, 'bob', 25)).notified).toMatchObject({ status: 201, endpoint });
     const popup = await openPopup(browser);
     await popup.waitFor(hasNotification("You've been outbid"), 60_000);

@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type BrowserUnderTest, DOCUMENT_LOADED, pollUntil, type UiPage } from './ui-page.js';
+import {
+  type BrowserUnderTest,
+  DOCUMENT_LOADED,
+  pollUntil,
+  type UiPage,
+  waitUntil,
+} from './ui-page.js';
 
 /** Without these Chromium stalls on network lookups in a sandbox with no outside network. */
 const QUIET_FLAGS = [
@@ -69,6 +75,30 @@ export async function launchChromium(extensionDir: string): Promise<BrowserUnder
         timeout: 30_000,
       });
       return wrap(page);
+    },
+    async stopBackground() {
+      // The DevTools protocol's ServiceWorker domain, seen from one of the add-on's own pages.
+      const page = await context.newPage();
+      await page.goto(`${extensionBase}ui/prompt.html`);
+      const session = await context.newCDPSession(page);
+      const versions: Array<{ versionId: string; runningStatus: string; scriptURL: string }> = [];
+      session.on('ServiceWorker.workerVersionUpdated', (event) => versions.push(...event.versions));
+      await session.send('ServiceWorker.enable');
+      await waitUntil(
+        () => versions.some((v) => v.scriptURL.startsWith(extensionBase)),
+        'the service worker',
+        10_000,
+      );
+      const ours = versions.find((v) => v.scriptURL.startsWith(extensionBase));
+      if (!ours) throw new Error('the add-on has no service worker');
+      await session.send('ServiceWorker.stopWorker', { versionId: ours.versionId });
+      await waitUntil(
+        () => versions.at(-1)?.runningStatus === 'stopped',
+        'the service worker to stop',
+        10_000,
+      );
+      await session.detach();
+      await page.close();
     },
     async close() {
       await context.close();

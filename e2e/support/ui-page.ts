@@ -23,6 +23,8 @@ export interface BrowserUnderTest {
   newPage(): Promise<UiPage>;
   /** Resolves with the next add-on prompt window; call before triggering it. */
   nextPrompt(): Promise<UiPage>;
+  /** Stops the background as the browser does when idle (Chromium's service worker). */
+  stopBackground?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,28 +32,36 @@ export interface BrowserUnderTest {
 export const EXTENSION_PAGE_READY = "document.documentElement.dataset.ready === 'true'";
 export const DOCUMENT_LOADED = "document.readyState === 'complete'";
 
-/**
- * Polls an expression through the automation protocol's own evaluation. Not the libraries'
- * waitForFunction: that compiles the expression inside the page, which the add-on pages'
- * CSP forbids.
- */
-export async function pollUntil(
-  evaluate: (expression: string) => Promise<unknown>,
-  expression: string,
+/** Checks every 100 ms until `check` gives something truthy; errors count as "not yet". */
+export async function waitUntil(
+  check: () => unknown,
+  what: string,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   while (Date.now() < deadline) {
     try {
-      if (await evaluate(`Boolean(${expression})`)) return;
+      if (await check()) return;
     } catch (err) {
-      // The page may be between two documents; try again.
+      // e.g. the page is between two documents; try again.
       lastError = err;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for: ${expression}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-  );
+  const detail = lastError ? ` (last error: ${String(lastError)})` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${detail}`);
+}
+
+/**
+ * Polls an expression through the automation protocol's own evaluation. Not the libraries'
+ * waitForFunction: that compiles the expression inside the page, which the add-on pages'
+ * CSP forbids.
+ */
+export function pollUntil(
+  evaluate: (expression: string) => Promise<unknown>,
+  expression: string,
+  timeoutMs: number,
+): Promise<void> {
+  return waitUntil(() => evaluate(`Boolean(${expression})`), expression, timeoutMs);
 }

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import type { UiMessage, UiMethod, UiMethods, UiResponse } from '../shared/ui-api.js';
+import { AccountService } from './account.js';
+import { AccountStore, isSignedIn } from './account-store.js';
+import { ServerApi } from './api-client.js';
+import { NotificationLog } from './notification-log.js';
+import { PermissionStore } from './permissions.js';
+import { PromptManager } from './prompt.js';
+import { SerialQueue } from './serial.js';
+import { SettingsStore } from './settings.js';
+import { MemoryArea } from './storage-area.js';
+import { SubscriptionService } from './subscriptions.js';
+import { FAKE_SERVER_URL, FakeServer } from './testing/fake-server.js';
+import { handleUiMessage, type UiContext } from './ui-handlers.js';
+
+function setup(options: { permitted?: boolean } = {}) {
+  const server = new FakeServer();
+  const area = new MemoryArea();
+  const api = (url: string) => new ServerApi(url, server.fetch);
+  const settings = new SettingsStore(area);
+  const accounts = new AccountStore(area);
+  const subscriptions = new SubscriptionService({ area, queue: new SerialQueue(), api });
+  const log = new NotificationLog(area, new SerialQueue());
+  let syncs = 0;
+  const ctx: UiContext = {
+    settings,
+    accounts,
+    account: new AccountService({
+      accounts,
+      settings,
+      api,
+      onSignedOut: () => subscriptions.clear(),
+    }),
+    permissions: new PermissionStore(area, new SerialQueue()),
+    subscriptions,
+    log,
+    prompts: new PromptManager({ open: async () => 1, close: async () => {} }),
+    api,
+    connectionState: async () => 'connected',
+    syncConnection: async () => void syncs++,
+    hasHostPermission: async () => options.permitted ?? false,
+    refreshBadge: async () => {},
+  };
+  async function call<M extends UiMethod>(
+    method: M,
+    params?: UiMethods[M]['params'],
+  ): Promise<UiResponse<M>> {
+    const message: UiMessage<M> = { kind: 'ui', method, params: params as UiMethods[M]['params'] };
+    return (await handleUiMessage(ctx, message)) as UiResponse<M>;
+  }
+  async function ok<M extends UiMethod>(
+    method: M,
+    params?: UiMethods[M]['params'],
+  ): Promise<UiMethods[M]['result']> {
+    const response = await call(method, params);
+    if (!response.ok) throw new Error(`${method} failed: ${response.error.message}`);
+    return response.value;
+  }
+  return { server, ctx, call, ok, syncs: () => syncs };
+}
+
+async function signedUp() {
+  const h = setup({ permitted: true });
+  await h.ok('setServerUrl', { serverUrl: FAKE_SERVER_URL });
+  await h.ok('setEnabled', { enabled: true });
+  await h.ok('signUp', { username: 'alice', password: 'correct horse', deviceName: 'Laptop' });
+  return h;
+}
+
+describe('UI calls', () => {
+  it('start off, signed out, pointing at the local server', async () => {
+    const { ok } = setup();
+    expect(await ok('getState')).toEqual({
+      enabled: false,
+      serverUrl: 'http://localhost:8080',
+      account: null,
+      connection: 'off',
+      unread: 0,
+      notice: null,
+    });
+  });
+
+  it('check the server address and ask for permission to reach other hosts', async () => {
+    const { call } = setup();
+    expect(await call('setServerUrl', { serverUrl: 'push.example' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_server_url' },
+    });
+    expect(await call('setServerUrl', { serverUrl: 'https://push.example/' })).toMatchObject({
+      ok: false,
+      error: { code: 'permission_needed', message: expect.stringContaining('push.example') },
+    });
+    const permitted = setup({ permitted: true });
+    expect(
+      await permitted.ok('setServerUrl', { serverUrl: 'https://push.example/' }),
+    ).toMatchObject({
+      serverUrl: 'https://push.example',
+    });
+  });
+
+  it('test the connection in plain words', async () => {
+    const { ok, server } = setup({ permitted: true });
+    expect(await ok('testConnection', { serverUrl: FAKE_SERVER_URL })).toEqual({
+      ok: true,
+      message: 'Connected: this push server works.',
+    });
+    server.down = true;
+    expect(await ok('testConnection', { serverUrl: FAKE_SERVER_URL })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('cannot be reached'),
+    });
+  });
+
+  it('sign up, reconnect, and lock the server choice while signed in', async () => {
+    const h = await signedUp();
+    expect(await h.ok('getState')).toMatchObject({
+      enabled: true,
+      connection: 'connected',
+      account: { username: 'alice', deviceName: 'Laptop', recoveryKeyConfirmed: false },
+    });
+    expect(h.syncs()).toBeGreaterThanOrEqual(3);
+    expect(await h.call('setServerUrl', { serverUrl: 'https://other.example' })).toMatchObject({
+      ok: false,
+      error: { code: 'signed_in' },
+    });
+    expect((await h.ok('confirmRecoveryKeySaved')).account?.recoveryKeyConfirmed).toBe(true);
+  });
+
+  it('block a site: remembered, and its subscription ends', async () => {
+    const h = await signedUp();
+    const account = await h.ctx.accounts.get();
+    if (!isSignedIn(account)) throw new Error('not signed in');
+    await h.ctx.subscriptions.subscribe(account, 'https://a.example', null);
+    expect(await h.ok('listSubscriptions')).toHaveLength(1);
+    expect(
+      await h.ok('setSiteDecision', { origin: 'https://a.example', decision: 'block' }),
+    ).toEqual([{ origin: 'https://a.example', decision: 'block' }]);
+    expect(await h.ok('listSubscriptions')).toEqual([]);
+    expect(
+      await h.call('setSiteDecision', { origin: 'javascript:alert(1)', decision: 'allow' }),
+    ).toMatchObject({
+      ok: false,
+    });
+  });
+
+  it('list devices with this one marked, and removing this one signs out', async () => {
+    const h = await signedUp();
+    const devices = await h.ok('listDevices');
+    expect(devices).toMatchObject([{ name: 'Laptop', current: true }]);
+    await h.ok('removeDevice', { clientId: devices[0]!.clientId });
+    expect((await h.ok('getState')).account).toBeNull();
+    expect(h.server.clients.size).toBe(0);
+  });
+
+  it('sign out with a notice when the server no longer knows this device', async () => {
+    const h = await signedUp();
+    h.server.clients.clear();
+    expect(await h.call('listSubscriptions')).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    const state = await h.ok('getState');
+    expect(state.account).toBeNull();
+    expect(state.notice).toMatch(/removed/);
+  });
+
+  it('answer prompts with Allow or Block only', async () => {
+    const h = setup();
+    const answer = h.ctx.prompts.ask('https://a.example');
+    await new Promise((r) => setTimeout(r, 0));
+    // What a tampered page could send: not one of the two answers.
+    const bogus = {
+      promptId: 'x',
+      decision: 'maybe',
+    } as unknown as UiMethods['answerPrompt']['params'];
+    expect(await h.call('answerPrompt', bogus)).toMatchObject({ ok: false });
+    expect(await h.ok('getPrompt', { promptId: 'nope' })).toBeNull();
+    h.ctx.prompts.windowClosed(1);
+    expect(await answer).toBeNull();
+  });
+});
