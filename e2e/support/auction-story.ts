@@ -133,19 +133,32 @@ function auctionStory(launch: (extensionDir: string) => Promise<BrowserUnderTest
   });
 
   it('receives, decrypts and shows the outbid notification with the tab closed', async () => {
-    // Chromium stops an idle service worker; the message must still arrive once it wakes.
+    const popup = await openPopup(browser);
+    // Headless Firefox closes system notifications at once, so watch them being closed too.
+    await popup.evaluate(
+      'globalThis.closedNotifications = []; (globalThis.browser ?? globalThis.chrome).notifications.onClosed.addListener((id) => closedNotifications.push(id))',
+    );
+    // Chromium stops an idle service worker. With nobody touching the add-on, its alarm must
+    // wake it to reconnect and fetch the message the server kept meanwhile.
     await browser.stopBackground?.();
     expect((await bid(demo, 'bob', 25)).notified).toMatchObject({ status: 201, endpoint });
-    const popup = await openPopup(browser);
-    await popup.waitFor(hasNotification("You've been outbid"), 60_000);
+    await popup.waitFor(hasNotification("You've been outbid"), 90_000);
     expect(
       await popup.evaluate(
         "document.querySelector('#notifications li.notification .body').textContent",
       ),
     ).toContain('25 €');
-    await popup.waitFor(`document.querySelector(${js(subscriptionRow(demo.url))}) !== null`);
-    await onStep('popup', popup);
+    const id = await popup.evaluate<string>(
+      "document.querySelector('#notifications li.notification').dataset.id",
+    );
+    await popup.waitFor(
+      `(globalThis.browser ?? globalThis.chrome).notifications.getAll().then((all) => ${js(id)} in all || closedNotifications.includes(${js(id)}))`,
+    );
     await popup.close();
+    const fresh = await openPopup(browser);
+    await fresh.waitFor(`document.querySelector(${js(subscriptionRow(demo.url))}) !== null`);
+    await onStep('popup', fresh);
+    await fresh.close();
   });
 
   it('delivers push events to an open page of the site', async () => {

@@ -63,6 +63,7 @@ export async function launchChromium(extensionDir: string): Promise<BrowserUnder
     context.serviceWorkers()[0] ??
     (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
   // Node's URL gives chrome-extension: URLs an opaque origin, so cut the base out by hand.
+  let devtoolsPage: Page | undefined;
   const extensionBase = /^chrome-extension:\/\/[a-p]{32}\//.exec(worker.url())?.[0];
   if (!extensionBase) throw new Error(`unexpected service worker ${worker.url()}`);
   return {
@@ -78,27 +79,24 @@ export async function launchChromium(extensionDir: string): Promise<BrowserUnder
     },
     async stopBackground() {
       // The DevTools protocol's ServiceWorker domain, seen from one of the add-on's own pages.
-      const page = await context.newPage();
-      await page.goto(`${extensionBase}ui/prompt.html`);
-      const session = await context.newCDPSession(page);
+      // That page stays open: closing a tab is an event the add-on could be woken for.
+      devtoolsPage ??= await context.newPage();
+      if (!devtoolsPage.url().startsWith(extensionBase))
+        await devtoolsPage.goto(`${extensionBase}ui/prompt.html`);
+      const session = await context.newCDPSession(devtoolsPage);
       const versions: Array<{ versionId: string; runningStatus: string; scriptURL: string }> = [];
       session.on('ServiceWorker.workerVersionUpdated', (event) => versions.push(...event.versions));
       await session.send('ServiceWorker.enable');
+      const ours = () => versions.filter((v) => v.scriptURL.startsWith(extensionBase)).at(-1);
+      await waitUntil(() => ours(), 'the service worker', 10_000);
+      await session.send('ServiceWorker.stopWorker', { versionId: ours()!.versionId });
       await waitUntil(
-        () => versions.some((v) => v.scriptURL.startsWith(extensionBase)),
-        'the service worker',
-        10_000,
-      );
-      const ours = versions.find((v) => v.scriptURL.startsWith(extensionBase));
-      if (!ours) throw new Error('the add-on has no service worker');
-      await session.send('ServiceWorker.stopWorker', { versionId: ours.versionId });
-      await waitUntil(
-        () => versions.at(-1)?.runningStatus === 'stopped',
+        () => ours()?.runningStatus === 'stopped',
         'the service worker to stop',
         10_000,
       );
+      await session.send('ServiceWorker.disable');
       await session.detach();
-      await page.close();
     },
     async close() {
       await context.close();

@@ -63,5 +63,9 @@ export function pollUntil(
   expression: string,
   timeoutMs: number,
 ): Promise<void> {
-  return waitUntil(() => evaluate(`Boolean(${expression})`), expression, timeoutMs);
+  return waitUntil(
+    () => evaluate(`Promise.resolve(${expression}).then(Boolean)`),
+    expression,
+    timeoutMs,
+  );
 }

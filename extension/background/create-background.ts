@@ -167,5 +167,5 @@ export function createBackground(browser: Browser) {
       ),
   });
 
-  return { route, connection, prompts, pageTabs, system };
+  return { route, connection, prompts, system };
 }

@@ -18,7 +18,6 @@ browser.runtime.onStartup.addListener(() => void background.connection.sync());
 browser.runtime.onInstalled.addListener(() => void ensureWakeAlarm());
 browser.notifications.onClicked.addListener((id) => void background.system.clicked(id));
 browser.windows.onRemoved.addListener((windowId) => background.prompts.windowClosed(windowId));
-browser.tabs.onRemoved.addListener((tabId) => void background.pageTabs.remove(tabId));
 
 async function ensureWakeAlarm(): Promise<void> {
   if (!(await browser.alarms.get(WAKE_ALARM))) {

@@ -1,6 +1,8 @@
 // Which tabs listen for `push` events of which origin, so a message reaches only pages of its
 // own site (another site's renderer never sees it). Kept in storage.session because Chromium
 // may restart the service worker between the page registering and the message arriving.
+// Closed tabs are forgotten when a delivery to them fails, not on tabs.onRemoved: listening
+// to that would wake the service worker every time any tab closes.
 import { isRecord } from '../shared/guards.js';
 import { isWebOrigin } from '../shared/origin.js';
 import type { SerialQueue } from './serial.js';
