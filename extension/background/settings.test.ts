@@ -24,4 +24,10 @@ describe('SettingsStore', () => {
       notice: null,
     });
   });
+
+  it('does not lose one of two changes made at the same time', async () => {
+    const settings = new SettingsStore(new MemoryArea());
+    await Promise.all([settings.update({ enabled: true }), settings.update({ notice: 'hello' })]);
+    expect(await settings.get()).toMatchObject({ enabled: true, notice: 'hello' });
+  });
 });

@@ -1,6 +1,7 @@
 // The user's choices that do not depend on an account: whether the add-on is on at all
 // (off until the user opts in) and which push server to use.
 import { isRecord } from '../shared/guards.js';
+import { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
 
 export const DEFAULT_SERVER_URL = 'http://localhost:8080';
@@ -16,7 +17,10 @@ const KEY = 'settings';
 const DEFAULTS: Settings = { enabled: false, serverUrl: DEFAULT_SERVER_URL, notice: null };
 
 export class SettingsStore {
-  constructor(private readonly area: KeyValueArea) {}
+  constructor(
+    private readonly area: KeyValueArea,
+    private readonly queue: SerialQueue = new SerialQueue(),
+  ) {}
 
   async get(): Promise<Settings> {
     const stored = await this.area.get(KEY);
@@ -28,9 +32,11 @@ export class SettingsStore {
     };
   }
 
-  async update(change: Partial<Settings>): Promise<Settings> {
-    const next = { ...(await this.get()), ...change };
-    await this.area.set(KEY, next);
-    return next;
+  update(change: Partial<Settings>): Promise<Settings> {
+    return this.queue.run(async () => {
+      const next = { ...(await this.get()), ...change };
+      await this.area.set(KEY, next);
+      return next;
+    });
   }
 }
