@@ -1,6 +1,6 @@
 // The page script and the content script talk through window messages; here both ends run
 // against fake windows that deliver messages the way a browser would.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startBridgeHost } from '../content/bridge-host.js';
 import { BRIDGE_TAG } from '../shared/bridge.js';
 import type { MessageEventLike, WindowLike } from '../shared/window-like.js';
@@ -142,12 +142,10 @@ describe('page ↔ content bridge', () => {
       received.push(data === null ? null : data.json());
     });
     api.onpush = (event) => received.push(event.data === null ? 'empty' : 'onpush');
-    await tick();
-    expect(seen).toEqual([{ type: 'listen' }]);
+    await vi.waitFor(() => expect(seen).toEqual([{ type: 'listen' }]));
     host.push('eyJ0aXRsZSI6ImhpIn0'); // {"title":"hi"}
     host.push(null);
-    await tick();
-    expect(received).toEqual([{ title: 'hi' }, 'onpush', null, 'empty']);
+    await vi.waitFor(() => expect(received).toEqual([{ title: 'hi' }, 'onpush', null, 'empty']));
   });
 });
 
