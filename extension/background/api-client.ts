@@ -155,7 +155,7 @@ export class ServerApi {
     } catch (err) {
       const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
       throw new NetworkError(
-        timedOut ? 'the server did not answer in time' : 'the server cannot be reached',
+        timedOut ? 'The push server did not answer in time.' : 'The push server cannot be reached.',
       );
     }
   }

@@ -11,9 +11,10 @@ describe('toUiError', () => {
   });
 
   it('says in plain words when the server cannot be reached or is not a push server', () => {
-    expect(toUiError(new NetworkError('the server cannot be reached'))).toMatchObject({
+    expect(toUiError(new NetworkError('The push server cannot be reached.'))).toMatchObject({
       code: 'offline',
-      message: expect.stringMatching(/cannot be reached.*Check the server address/),
+      message:
+        'The push server cannot be reached. Check the server address and your connection, then try again.',
     });
     expect(toUiError(new ProtocolError('x')).code).toBe('not_a_push_server');
   });

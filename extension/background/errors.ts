@@ -18,7 +18,7 @@ export function toUiError(err: unknown): UiError {
   if (err instanceof NetworkError) {
     return {
       code: 'offline',
-      message: `The push server cannot be reached (${err.message}). Check the server address and your connection, then try again.`,
+      message: `${err.message} Check the server address and your connection, then try again.`,
     };
   }
   if (err instanceof ProtocolError) {

@@ -129,7 +129,8 @@ function pageErrorOf(err: unknown): PageError {
       message: `The push service refused the key: ${err.message}.`,
     };
   }
-  if (err instanceof NetworkError || err instanceof ProtocolError || err instanceof ApiError) {
+  if (err instanceof NetworkError) return { name: 'AbortError', message: err.message };
+  if (err instanceof ProtocolError || err instanceof ApiError) {
     return { name: 'AbortError', message: `The push service failed: ${err.message}.` };
   }
   return { name: 'AbortError', message: 'The push service failed.' };
