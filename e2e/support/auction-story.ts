@@ -209,6 +209,26 @@ function auctionStory(launch: (extensionDir: string) => Promise<BrowserUnderTest
     const last = (await (await fetch(`${demo.url}/api/last-send`)).json()) as { status: number };
     expect(last.status).toBe(410);
   });
+
+  it('signs out: this device leaves the account, and sites get NotAllowedError again', async () => {
+    const options = await openOptions(browser);
+    await options.click('#signout');
+    await options.waitFor("!document.getElementById('signed-out').hidden");
+    expect(server.logs.some((line) => line.event === 'client.revoked')).toBe(true);
+    // Nothing of the account is left in the add-on's storage.
+    const stored = await options.evaluate<string>(
+      'browser.storage.local.get().then((all) => JSON.stringify(all))',
+    );
+    expect(stored).not.toContain(username);
+    expect(stored).not.toContain('secretKey');
+    await options.close();
+    const site = await browser.newPage();
+    await site.open(`${demo.url}/items/lamp`);
+    expect(
+      await site.evaluate("navigator.push.subscribe().then(() => 'subscribed', (e) => e.name)"),
+    ).toBe('NotAllowedError');
+    await site.close();
+  });
 }
 
 export function describeAuctionStory(
