@@ -129,6 +129,34 @@ describe('handlePageRequest: subscribe', () => {
     });
   });
 
+  it('rejects a second key with InvalidStateError on another device of the user too', async () => {
+    const { deps, server } = setup();
+    await handlePageRequest(deps, ORIGIN, { type: 'subscribe', applicationServerKey: KEY });
+    // Another device: same account and secret key, its own (empty) subscription cache.
+    const otherDevice: PageRequestDeps = {
+      ...deps,
+      subscriptions: new SubscriptionService({
+        area: new MemoryArea(),
+        queue: new SerialQueue(),
+        api: (url) => new ServerApi(url, server.fetch),
+      }),
+    };
+    const other = `B${'C'.repeat(86)}`;
+    expect(
+      await handlePageRequest(otherDevice, ORIGIN, {
+        type: 'subscribe',
+        applicationServerKey: other,
+      }),
+    ).toMatchObject({ ok: false, error: { name: 'InvalidStateError' } });
+    expect(
+      await handlePageRequest(otherDevice, ORIGIN, {
+        type: 'subscribe',
+        applicationServerKey: KEY,
+      }),
+    ).toMatchObject({ ok: true, value: { applicationServerKey: KEY } });
+    expect(server.subscriptions.size).toBe(1);
+  });
+
   it('rejects a key the server finds invalid with InvalidAccessError', async () => {
     const { deps } = setup();
     // The fake server takes any key; the real one checks that it is a point on P-256.

@@ -56,9 +56,12 @@ describe('SubscriptionService.subscribe', () => {
     const sub = await service.subscribe(account, 'https://auction.example', KEY_A);
     const stored = server.subscriptions.get(sub.subscriptionId)!;
     expect(stored.meta).not.toContain('auction');
+    expect(stored.meta).not.toContain(KEY_A);
+    // The key rides along in the sealed meta: the server's list does not return it.
     expect(decryptMeta(deriveMetaKey(secretKey), stored.meta!)).toEqual({
       origin: 'https://auction.example',
       createdAt: '2025-02-03T04:05:06.000Z',
+      applicationServerKey: KEY_A,
     });
     expect(stored.applicationServerKey).toBe(KEY_A);
   });
@@ -107,11 +110,63 @@ describe('SubscriptionService.subscribe', () => {
     const made = await laptop.service.subscribe(laptop.account, 'https://a.example', KEY_A);
     const found = await phone.service.findForOrigin(phone.account, 'https://a.example');
     expect(found?.subscriptionId).toBe(made.subscriptionId);
-    // The other device cannot know the key, so it does not claim one.
-    expect(pageSubscriptionOf(secretKey, found!).applicationServerKey).toBeNull();
+    // The meta told the other device the key, so its page sees the same options.
+    expect(pageSubscriptionOf(secretKey, found!).applicationServerKey).toBe(KEY_A);
     expect(pageSubscriptionOf(secretKey, found!).keys).toEqual(
       pageSubscriptionOf(secretKey, made).keys,
     );
+  });
+
+  it('refuses, on another device, a subscribe with a different key than the meta recorded', async () => {
+    const server = new FakeServer();
+    const secretKey = generateSecretKey();
+    const laptop = device(server, secretKey, 'laptop');
+    const phone = device(server, secretKey, 'phone');
+    const made = await laptop.service.subscribe(laptop.account, 'https://a.example', KEY_A);
+    await expect(
+      phone.service.subscribe(phone.account, 'https://a.example', KEY_B),
+    ).rejects.toBeInstanceOf(KeyMismatchError);
+    // Without a key is a different key too, as in the W3C Push API.
+    await expect(
+      phone.service.subscribe(phone.account, 'https://a.example', null),
+    ).rejects.toBeInstanceOf(KeyMismatchError);
+    const same = await phone.service.subscribe(phone.account, 'https://a.example', KEY_A);
+    expect(same.subscriptionId).toBe(made.subscriptionId);
+    expect(server.subscriptions.size).toBe(1);
+  });
+
+  it('records "no key" too: another device refuses a key for a subscription made without one', async () => {
+    const server = new FakeServer();
+    const secretKey = generateSecretKey();
+    const laptop = device(server, secretKey, 'laptop');
+    const phone = device(server, secretKey, 'phone');
+    await laptop.service.subscribe(laptop.account, 'https://a.example', null);
+    await expect(
+      phone.service.subscribe(phone.account, 'https://a.example', KEY_A),
+    ).rejects.toBeInstanceOf(KeyMismatchError);
+    expect((await phone.service.subscribe(phone.account, 'https://a.example', null)).origin).toBe(
+      'https://a.example',
+    );
+  });
+
+  it('does not hold a key against an older meta that did not record one', async () => {
+    const server = new FakeServer();
+    const secretKey = generateSecretKey();
+    const phone = device(server, secretKey, 'phone');
+    server.subscriptions.set('old', {
+      subscriptionId: 'old',
+      userId: 'u1',
+      endpoint: `${FAKE_SERVER_URL}/push/old`,
+      meta: encryptMeta(deriveMetaKey(secretKey), {
+        origin: 'https://a.example',
+        createdAt: '2024-01-01T00:00:00Z',
+      }),
+      applicationServerKey: KEY_A,
+      createdAt: '2024-01-01T00:00:00Z',
+    });
+    const found = await phone.service.subscribe(phone.account, 'https://a.example', KEY_B);
+    expect(found.subscriptionId).toBe('old');
+    expect(pageSubscriptionOf(secretKey, found).applicationServerKey).toBeNull();
   });
 });
 

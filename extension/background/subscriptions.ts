@@ -1,16 +1,15 @@
 // The user's subscriptions. The server holds the list (shared by all of the user's devices) but
 // only sees each one's `meta` sealed; this device opens it to learn which site a subscription
-// belongs to, and derives its keys from the secret key (PROTOCOL §5). A local cache remembers
-// what was opened, plus the applicationServerKey given at subscribe time (not in the meta).
+// belongs to, and derives its keys from the secret key (PROTOCOL §5). The meta also carries the
+// applicationServerKey given at subscribe time (the server's list does not return it), so every
+// device can enforce it; a local cache remembers what was opened.
 import {
   decodeBase64Url,
-  decryptMeta,
   deriveMetaKey,
   deriveSubscriptionKeys,
   encryptMeta,
   toPushSubscriptionJSON,
 } from '../../shared/crypto/index.js';
-import { SubscriptionMeta } from '../../shared/protocol.js';
 import { isRecord, isString } from '../shared/guards.js';
 import { isWebOrigin } from '../shared/origin.js';
 import type { PageSubscription } from '../shared/page-protocol.js';
@@ -19,13 +18,17 @@ import type { SignedInAccount } from './account-store.js';
 import { ApiError, type ServerApi } from './api-client.js';
 import type { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
+import { type AddonSubscriptionMeta, openMeta } from './subscription-meta.js';
 
 export interface CachedSubscription {
   subscriptionId: string;
   endpoint: string;
   origin: string | null;
   createdAt: string;
-  /** Whether this device knows the key the site gave (it made the subscription). */
+  /**
+   * Whether the key the site gave is known (this device made the subscription, or its meta
+   * recorded the key); only then can a subscribe with another key be refused.
+   */
   keyKnown: boolean;
   applicationServerKey: string | null;
 }
@@ -43,17 +46,6 @@ export class KeyMismatchError extends Error {
 }
 
 const KEY = 'subscriptionCache';
-
-/** Opens a sealed meta; null when it is not ours or not what the add-on writes. */
-export function openMeta(metaKey: Uint8Array, sealed: string | null): SubscriptionMeta | null {
-  if (sealed === null) return null;
-  try {
-    const parsed = SubscriptionMeta.safeParse(decryptMeta(metaKey, sealed));
-    return parsed.success && isWebOrigin(parsed.data.origin) ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
 
 export function pageSubscriptionOf(
   secretKey: Uint8Array,
@@ -86,13 +78,18 @@ export class SubscriptionService {
       const next: Record<string, CachedSubscription> = {};
       for (const s of remote) {
         const known = cache[s.subscriptionId];
+        // Opened once; the cache keeps what it said (metas never change on the server).
+        const opened = known?.keyKnown ? null : openMeta(metaKey, s.meta);
+        const recordedKey = opened?.applicationServerKey;
         next[s.subscriptionId] = {
           subscriptionId: s.subscriptionId,
           endpoint: s.endpoint,
           createdAt: s.createdAt,
-          origin: known?.origin ?? openMeta(metaKey, s.meta)?.origin ?? null,
-          keyKnown: known?.keyKnown ?? false,
-          applicationServerKey: known?.applicationServerKey ?? null,
+          origin: known?.origin ?? opened?.origin ?? null,
+          keyKnown: known?.keyKnown === true || recordedKey !== undefined,
+          applicationServerKey: known?.keyKnown
+            ? known.applicationServerKey
+            : (recordedKey ?? null),
         };
       }
       await this.deps.area.set(KEY, next);
@@ -138,7 +135,11 @@ export class SubscriptionService {
     }
     const createdAt = this.#now().toISOString();
     const metaKey = deriveMetaKey(decodeBase64Url(account.secretKey));
-    const meta = encryptMeta(metaKey, { origin, createdAt } satisfies SubscriptionMeta);
+    const meta = encryptMeta(metaKey, {
+      origin,
+      createdAt,
+      applicationServerKey,
+    } satisfies AddonSubscriptionMeta);
     const created = await this.deps.api(account.serverUrl).createSubscription(account.clientToken, {
       ...(applicationServerKey ? { applicationServerKey } : {}),
       meta,
