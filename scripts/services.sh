@@ -58,8 +58,19 @@ ensure_rabbitmq() {
   if port_open 5672; then return; fi
   command -v rabbitmq-server >/dev/null || [ -x /usr/sbin/rabbitmq-server ] || apt_install rabbitmq-server
   say "starting RabbitMQ on 127.0.0.1:5672 (takes a few seconds)…"
-  # The Debian wrapper lowers the open-file limit to 1024, too few for a queue per device.
-  ( ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; PATH="$PATH:/usr/sbin" rabbitmq-server -detached ) >/tmp/push-rabbitmq.log 2>&1 || true
+  # The Debian wrapper switches to the rabbitmq user with `su`, whose PAM session resets the
+  # open-file soft limit to 1024: too few for a queue (and socket) per device. As root, run
+  # the real start script as that user ourselves, raising the soft limit inside the session.
+  local inner=/usr/lib/rabbitmq/bin/rabbitmq-server
+  if [ "$(id -u)" = 0 ] && [ -x "$inner" ] && id -u rabbitmq >/dev/null 2>&1; then
+    ulimit -Hn 65536 2>/dev/null || true
+    ( cd /var/lib/rabbitmq &&
+      su rabbitmq -s /bin/sh -c "ulimit -n 65536 2>/dev/null || ulimit -n \$(ulimit -Hn); $inner -detached" ) \
+      >/tmp/push-rabbitmq.log 2>&1 || true
+  else
+    ( ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; PATH="$PATH:/usr/sbin" rabbitmq-server -detached ) \
+      >/tmp/push-rabbitmq.log 2>&1 || true
+  fi
   for _ in $(seq 1 120); do port_open 5672 && break; sleep 0.5; done
   port_open 5672 || die "RabbitMQ did not start; see /tmp/push-rabbitmq.log"
   # The port opens a little before AMQP connections are accepted.
