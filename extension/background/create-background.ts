@@ -12,6 +12,9 @@ import { ConnectionManager } from './connection.js';
 import { NotificationLog } from './notification-log.js';
 import { handlePageRequest } from './page-requests.js';
 import { PageTabs } from './page-tabs.js';
+import { PairingManager } from './pairing/pairing-manager.js';
+import { PairingService } from './pairing/pairing-service.js';
+import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
 import { createReceiver } from './receiver.js';
@@ -126,6 +129,28 @@ export function createBackground(browser: Browser) {
     publishState: (state) => session.set(CONNECTION_STATE_KEY, state),
   });
 
+  const hasHostPermission = (serverUrl: string) =>
+    browser.permissions.contains({ origins: [`${new URL(serverUrl).origin}/*`] });
+
+  const relay = (serverUrl: string) =>
+    new PairingRelay(serverUrl, {
+      // Chromium stops a service worker after 30 s without extension events or API calls, and
+      // a pairing may wait minutes for the other device; a cheap API call per poll keeps it.
+      onPoll: () => void browser.runtime.getPlatformInfo().catch(() => undefined),
+    });
+  const pairing = new PairingService({
+    manager: new PairingManager(session),
+    newDevice: {
+      relay,
+      api,
+      settings,
+      accounts,
+      hasHostPermission,
+      onSignedIn: () => connection.sync(),
+    },
+    signedInDevice: { relay, api, accounts, onUnauthorized: deviceRemoved },
+  });
+
   const uiContext: UiContext = {
     settings,
     accounts,
@@ -134,14 +159,14 @@ export function createBackground(browser: Browser) {
     subscriptions,
     log,
     prompts,
+    pairing,
     api,
     connectionState: async () => {
       const state = await session.get(CONNECTION_STATE_KEY);
       return typeof state === 'string' ? (state as ConnectionState) : 'connecting';
     },
     syncConnection: () => connection.sync(),
-    hasHostPermission: (serverUrl) =>
-      browser.permissions.contains({ origins: [`${new URL(serverUrl).origin}/*`] }),
+    hasHostPermission,
     refreshBadge: () => system.refreshBadge(),
   };
 

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { UiMessage, UiMethod, UiMethods, UiResponse } from '../shared/ui-api.js';
 import { AccountService } from './account.js';
 import { AccountStore, isSignedIn } from './account-store.js';
 import { ServerApi } from './api-client.js';
 import { NotificationLog } from './notification-log.js';
+import { PairingManager } from './pairing/pairing-manager.js';
+import { PairingService } from './pairing/pairing-service.js';
+import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
 import { SerialQueue } from './serial.js';
@@ -22,6 +25,7 @@ function setup(options: { permitted?: boolean } = {}) {
   const subscriptions = new SubscriptionService({ area, queue: new SerialQueue(), api });
   const log = new NotificationLog(area, new SerialQueue());
   let syncs = 0;
+  const relay = (url: string) => new PairingRelay(url, { fetch: server.fetch, pollIntervalMs: 3 });
   const ctx: UiContext = {
     settings,
     accounts,
@@ -35,6 +39,18 @@ function setup(options: { permitted?: boolean } = {}) {
     subscriptions,
     log,
     prompts: new PromptManager({ open: async () => 1, close: async () => {} }),
+    pairing: new PairingService({
+      manager: new PairingManager(new MemoryArea()),
+      newDevice: {
+        relay,
+        api,
+        settings,
+        accounts,
+        hasHostPermission: async () => true,
+        onSignedIn: async () => void syncs++,
+      },
+      signedInDevice: { relay, api, accounts, onUnauthorized: async () => {} },
+    }),
     api,
     connectionState: async () => 'connected',
     syncConnection: async () => void syncs++,
@@ -177,5 +193,34 @@ describe('UI calls', () => {
     expect(await h.ok('getPrompt', { promptId: 'nope' })).toBeNull();
     h.ctx.prompts.windowClosed(1);
     expect(await answer).toBeNull();
+  });
+
+  it('pair: refuse a malformed code in plain words, and follow a run to its end', async () => {
+    const h = await signedUp();
+    expect(
+      await h.call('startAddDevicePairing', { code: 'abc', deviceName: 'Phone' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_code', message: expect.stringContaining('too short') },
+    });
+    expect(await h.ok('getPairing')).toMatchObject({ status: 'idle' });
+    expect(
+      await h.ok('startAddDevicePairing', { code: 'zzzz-abcd-efgh', deviceName: 'Phone' }),
+    ).toMatchObject({ role: 'add-device', status: 'starting' });
+    await vi.waitFor(async () =>
+      expect(await h.ok('getPairing')).toMatchObject({
+        status: 'failed',
+        error: { code: 'channel_not_found' },
+      }),
+    );
+    // A signed-in device does not ask for a code for itself.
+    await h.ok('startNewDevicePairing');
+    await vi.waitFor(async () =>
+      expect(await h.ok('getPairing')).toMatchObject({
+        role: 'new-device',
+        error: { code: 'already_signed_in' },
+      }),
+    );
+    expect(await h.ok('cancelPairing')).toMatchObject({ status: 'failed' });
   });
 });

@@ -16,6 +16,7 @@ import { type AccountStore, isSignedIn, type SignedInAccount } from './account-s
 import { ApiError, type ServerApi } from './api-client.js';
 import { toUiError, UserError } from './errors.js';
 import type { NotificationLog } from './notification-log.js';
+import type { PairingService } from './pairing/pairing-service.js';
 import type { PermissionStore } from './permissions.js';
 import type { PromptManager } from './prompt.js';
 import type { SettingsStore } from './settings.js';
@@ -29,6 +30,7 @@ export interface UiContext {
   subscriptions: SubscriptionService;
   log: NotificationLog;
   prompts: PromptManager;
+  pairing: PairingService;
   api: (serverUrl: string) => ServerApi;
   connectionState: () => Promise<ConnectionState>;
   /** Re-reads settings and account and (re)connects or disconnects. */
@@ -178,6 +180,11 @@ function handlers(ctx: UiContext): Handlers {
       ctx.prompts.answer(str(p, 'promptId'), decision);
       return null;
     },
+    getPairing: () => ctx.pairing.view(),
+    startNewDevicePairing: async () => ctx.pairing.startNewDevice(),
+    startAddDevicePairing: (p) =>
+      ctx.pairing.startAddDevice({ code: str(p, 'code'), deviceName: str(p, 'deviceName') }),
+    cancelPairing: async () => ctx.pairing.cancel(),
   };
 }
 

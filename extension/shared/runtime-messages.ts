@@ -51,6 +51,10 @@ const UI_METHODS: Record<UiMethod, true> = {
   clearNotifications: true,
   getPrompt: true,
   answerPrompt: true,
+  getPairing: true,
+  startNewDevicePairing: true,
+  startAddDevicePairing: true,
+  cancelPairing: true,
 };
 
 /** Only the envelope; each handler checks its own parameters. */

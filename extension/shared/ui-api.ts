@@ -67,6 +67,40 @@ export interface PromptView {
   origin: string;
 }
 
+/** Which side of a pairing this browser is on (docs/pairing-transcript.md roles a and b). */
+export type PairingRole = 'new-device' | 'add-device';
+
+/**
+ * - `starting`: asking the relay for a channel (new device) / about to contact it;
+ * - `waiting`: the new device shows its code and waits; the other one waits for it to answer;
+ * - `verifying`: the two devices run J-PAKE and confirm the key;
+ * - `registering`: the signed-in device registers the new one and sends its credentials;
+ * - `done`, `failed`, `cancelled`: the end; `error` says why it failed.
+ */
+export type PairingStatus =
+  | 'idle'
+  | 'starting'
+  | 'waiting'
+  | 'verifying'
+  | 'registering'
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+export interface PairingView {
+  role: PairingRole | null;
+  status: PairingStatus;
+  /** The new device's code `cccc-pppp-pppp` while it waits; null everywhere else. */
+  code: string | null;
+  /** When the code stops working (ISO 8601), on the new device. */
+  expiresAt: string | null;
+  /** The name the new device has in the device list (known on both sides once done). */
+  deviceName: string | null;
+  /** The account the new device signed in to, once done. */
+  username: string | null;
+  error: UiError | null;
+}
+
 export interface UiMethods {
   getState: { params: undefined; result: ExtensionState };
   setEnabled: { params: { enabled: boolean }; result: ExtensionState };
@@ -97,6 +131,13 @@ export interface UiMethods {
   clearNotifications: { params: undefined; result: null };
   getPrompt: { params: { promptId: string }; result: PromptView | null };
   answerPrompt: { params: { promptId: string; decision: Decision }; result: null };
+  /** The pairing of this browser: running, or how the last one ended. */
+  getPairing: { params: undefined; result: PairingView };
+  /** On a device that is not signed in: get a code and wait for the other device. */
+  startNewDevicePairing: { params: undefined; result: PairingView };
+  /** On a signed-in device: pair with the new device showing `code`. */
+  startAddDevicePairing: { params: { code: string; deviceName: string }; result: PairingView };
+  cancelPairing: { params: undefined; result: PairingView };
 }
 
 export type UiMethod = keyof UiMethods;

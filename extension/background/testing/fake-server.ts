@@ -1,6 +1,11 @@
 // An in-memory Client Agent (PROTOCOL §2) behind a fetch function, for unit tests of the
 // background: the real ServerApi talks to it, so requests and answers keep their real shape.
 // The e2e tests use the real server.
+import {
+  PAIRING_ALPHABET,
+  PAIRING_STEP_PATTERN,
+  PAIRING_TTL_SECONDS,
+} from '../../../shared/protocol.js';
 import type { FetchLike } from '../api-client.js';
 
 interface FakeClient {
@@ -19,6 +24,14 @@ interface FakeSubscription {
   createdAt: string;
 }
 
+/** A pairing channel of the relay (PROTOCOL §6). */
+interface FakeChannel {
+  expiresAt: number;
+  steps: Map<string, unknown>;
+  /** Closed by an `abort`, as the real relay does. */
+  closed: boolean;
+}
+
 export const FAKE_SERVER_URL = 'http://push.test';
 
 export class FakeServer {
@@ -30,6 +43,11 @@ export class FakeServer {
   /** Requests (e.g. `POST /v1/clients`) that fail as if the network were down. */
   unreachable = new Set<string>();
   requests: string[] = [];
+  readonly pairings = new Map<string, FakeChannel>();
+  /** Changes a relayed message on its way to the reader, as a hostile relay could. */
+  tamper: ((step: string, message: unknown) => unknown) | null = null;
+  /** The relay's clock, for channel expiry. */
+  relayNow: () => number = () => Date.now();
   #next = 1;
   #clock = Date.parse('2025-01-01T00:00:00Z');
 
@@ -62,6 +80,9 @@ export class FakeServer {
   ): Response {
     if (method === 'GET' && path === '/__heartbeat__') {
       return json(200, { status: 'ok', rabbitmq: 'ok', memcached: 'ok', database: 'ok' });
+    }
+    if (path === '/v1/pairings' || path.startsWith('/v1/pairings/')) {
+      return this.#relay(method, path, body);
     }
     if (method === 'POST' && path === '/v1/accounts') {
       const username = String(body.username).toLowerCase();
@@ -145,6 +166,46 @@ export class FakeServer {
       return new Response(null, { status: 204 });
     }
     return error(404, 'not_found');
+  }
+
+  #relay(method: string, path: string, body: Record<string, unknown>): Response {
+    if (method === 'POST' && path === '/v1/pairings') {
+      let channel = '';
+      do {
+        channel = Array.from(
+          { length: 4 },
+          () => PAIRING_ALPHABET[Math.floor(Math.random() * PAIRING_ALPHABET.length)],
+        ).join('');
+      } while (this.pairings.has(channel));
+      const expiresAt = this.relayNow() + PAIRING_TTL_SECONDS * 1000;
+      this.pairings.set(channel, { expiresAt, steps: new Map(), closed: false });
+      return json(201, { channel, expiresAt: new Date(expiresAt).toISOString() });
+    }
+    const match = /^\/v1\/pairings\/([^/]+)\/([^/]+)$/.exec(path);
+    if (!match) return error(404, 'not_found');
+    const [, name = '', step = ''] = match;
+    if (!PAIRING_STEP_PATTERN.test(step)) return error(400, 'invalid_request');
+    const channel = this.pairings.get(name);
+    if (!channel || channel.closed || channel.expiresAt <= this.relayNow()) {
+      return error(404, 'channel_not_found');
+    }
+    if (method === 'PUT') {
+      if (channel.steps.has(step)) return error(409, 'step_taken');
+      channel.steps.set(step, body);
+      if (step === 'abort') channel.closed = true;
+      return new Response(null, { status: 204 });
+    }
+    if (method === 'GET') {
+      if (!channel.steps.has(step)) return error(404, 'step_not_ready');
+      const message = channel.steps.get(step);
+      return json(200, this.tamper ? this.tamper(step, message) : message);
+    }
+    return error(405, 'method_not_allowed');
+  }
+
+  /** What was written to a channel's step (abort included), also after the channel closed. */
+  step(channel: string, step: string): unknown {
+    return this.pairings.get(channel)?.steps.get(step);
   }
 
   #basicUser(auth: string | null): string | null {

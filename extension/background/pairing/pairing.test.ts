@@ -1,0 +1,347 @@
+// Both pairing flows against each other through the fake server's relay, with real J-PAKE:
+// what the user sees on each device, what ends up in storage, and what the server keeps.
+import { describe, expect, it, vi } from 'vitest';
+import { AccountService } from '../account.js';
+import { AccountStore } from '../account-store.js';
+import { type FetchLike, ServerApi } from '../api-client.js';
+import { SettingsStore } from '../settings.js';
+import { MemoryArea } from '../storage-area.js';
+import { FAKE_SERVER_URL, FakeServer } from '../testing/fake-server.js';
+import { PairingManager } from './pairing-manager.js';
+import { PairingService } from './pairing-service.js';
+import { PairingRelay } from './relay-client.js';
+
+/** One browser with the add-on: its own storage, sharing the fake server with the others. */
+async function device(server: FakeServer, fetchImpl: FetchLike = server.fetch) {
+  const area = new MemoryArea();
+  const accounts = new AccountStore(area);
+  const settings = new SettingsStore(area);
+  await settings.update({ serverUrl: FAKE_SERVER_URL, enabled: true });
+  const api = (url: string) => new ServerApi(url, fetchImpl);
+  // Polls every few milliseconds instead of every second: same protocol, faster tests.
+  const relay = (url: string) => new PairingRelay(url, { fetch: fetchImpl, pollIntervalMs: 3 });
+  const manager = new PairingManager(new MemoryArea());
+  const counts = { syncs: 0, unauthorized: 0 };
+  const pairing = new PairingService({
+    manager,
+    newDevice: {
+      relay,
+      api,
+      settings,
+      accounts,
+      hasHostPermission: async () => true,
+      onSignedIn: async () => void counts.syncs++,
+    },
+    signedInDevice: {
+      relay,
+      api,
+      accounts,
+      onUnauthorized: async () => void counts.unauthorized++,
+    },
+  });
+  const account = new AccountService({
+    accounts,
+    settings,
+    api,
+    onSignedOut: async () => {},
+  });
+  return { accounts, settings, manager, pairing, account, counts };
+}
+
+type Device = Awaited<ReturnType<typeof device>>;
+
+async function signedInLaptop(server: FakeServer, fetchImpl?: FetchLike): Promise<Device> {
+  const laptop = await device(server, fetchImpl);
+  await laptop.account.signUp({
+    username: 'alice',
+    password: 'correct horse',
+    deviceName: 'Laptop',
+  });
+  return laptop;
+}
+
+/** Starts pairing on the new device and returns the code it shows. */
+async function codeOf(phone: Device): Promise<string> {
+  phone.pairing.startNewDevice();
+  return vi.waitFor(async () => {
+    const view = await phone.pairing.view();
+    if (view.status === 'failed') throw new Error(`failed: ${view.error?.message}`);
+    expect(view.code).toMatch(/^[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}$/);
+    return view.code!;
+  });
+}
+
+/** The same code with its last password character changed. */
+function wrongCode(code: string): string {
+  const last = code.at(-1)!;
+  return `${code.slice(0, -1)}${last === 'a' ? 'b' : 'a'}`;
+}
+
+function channelOf(code: string): string {
+  return code.slice(0, 4);
+}
+
+async function settle(...devices: Device[]): Promise<void> {
+  await Promise.all(devices.map((d) => d.manager.settled()));
+}
+
+describe('pairing a new device with a signed-in one', () => {
+  it('agrees on matching codes: the new device ends signed in to the same account and key', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    expect(await phone.pairing.view()).toMatchObject({
+      role: 'new-device',
+      status: 'waiting',
+      expiresAt: expect.any(String),
+    });
+
+    // Typed sloppily: upper case, spaces instead of dashes.
+    const started = await laptop.pairing.startAddDevice({
+      code: code.toUpperCase().replaceAll('-', ' '),
+      deviceName: 'Phone',
+    });
+    expect(started).toMatchObject({ role: 'add-device', status: 'starting' });
+    await settle(laptop, phone);
+
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'done',
+      deviceName: 'Phone',
+      error: null,
+    });
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'done',
+      username: 'alice',
+      deviceName: 'Phone',
+      code: null,
+      error: null,
+    });
+    const mine = await laptop.accounts.get();
+    const theirs = await phone.accounts.get();
+    expect(theirs).toMatchObject({
+      serverUrl: FAKE_SERVER_URL,
+      username: 'alice',
+      secretKey: mine?.secretKey,
+      deviceName: 'Phone',
+      recoveryKeyConfirmed: true,
+    });
+    // Its own client, not the laptop's: removing one device leaves the other signed in.
+    expect(theirs?.clientId).not.toBe(mine?.clientId);
+    expect(theirs?.clientToken).not.toBe(mine?.clientToken);
+    expect([...server.clients.values()].map((c) => c.name).sort()).toEqual(['Laptop', 'Phone']);
+    expect(phone.counts.syncs).toBe(1);
+    // The password never travelled: the new device only knows its own token.
+    expect(
+      JSON.stringify(server.pairings.get(channelOf(code))?.steps.get('payload')),
+    ).not.toContain('correct horse');
+  });
+
+  it('fails on both sides with key_confirmation_failed for a wrong code, closes the channel and registers nothing', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code: wrongCode(code), deviceName: 'Phone' });
+    await settle(laptop, phone);
+
+    const laptopView = await laptop.pairing.view();
+    const phoneView = await phone.pairing.view();
+    expect(laptopView).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'key_confirmation_failed',
+        message: expect.stringContaining('does not match'),
+      },
+    });
+    expect(phoneView).toMatchObject({
+      status: 'failed',
+      error: { code: 'key_confirmation_failed', message: expect.stringContaining('did not match') },
+    });
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({
+      error: 'key_confirmation_failed',
+    });
+    expect(server.step(channelOf(code), 'payload')).toBeUndefined();
+    expect([...server.clients.values()].map((c) => c.name)).toEqual(['Laptop']);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+
+  it('says in plain words that no device waits with a code whose channel is unknown', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    await laptop.pairing.startAddDevice({ code: 'zzzz-abcd-efgh', deviceName: 'Phone' });
+    await settle(laptop);
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'channel_not_found',
+        message: expect.stringContaining('No new device is waiting with this code'),
+      },
+    });
+    expect(server.clients.size).toBe(1);
+  });
+
+  it('tells the new device when its code expired before anyone typed it', async () => {
+    const server = new FakeServer();
+    let skew = 0;
+    server.relayNow = () => Date.now() + skew;
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    // The relay forgets the channel after five minutes.
+    skew = 301_000;
+    await settle(phone);
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      code: null,
+      error: { code: 'expired', message: expect.stringContaining('expired') },
+    });
+    // And the signed-in device typing it late is told so as well.
+    const laptop = await signedInLaptop(server);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop);
+    expect((await laptop.pairing.view()).error?.code).toBe('channel_not_found');
+  });
+
+  it('says the server cannot be reached, on either device', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    server.down = true;
+    phone.pairing.startNewDevice();
+    await laptop.pairing.startAddDevice({ code: 'abcd-efgh-ijkm', deviceName: 'Phone' });
+    await settle(laptop, phone);
+    for (const d of [laptop, phone]) {
+      expect(await d.pairing.view()).toMatchObject({
+        status: 'failed',
+        error: { code: 'offline', message: expect.stringContaining('cannot be reached') },
+      });
+    }
+  });
+
+  it('rejects a message the relay altered, on both sides, and registers nothing', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    // The relay swaps the signed-in device's round-2 proof response for another valid scalar.
+    server.tamper = (step, message) => {
+      if (step !== 'b2') return message;
+      const m = message as { A: string; zkpA: { V: string; r: string } };
+      const r = m.zkpA.r;
+      const flipped = `${r.slice(0, 5)}${r[5] === 'A' ? 'B' : 'A'}${r.slice(6)}`;
+      return { ...m, zkpA: { ...m.zkpA, r: flipped } };
+    };
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'tampered', message: expect.stringContaining('changed on the way') },
+    });
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({ error: 'invalid_proof' });
+    // The laptop learns only that the channel closed before the confirmation it waited for.
+    expect((await laptop.pairing.view()).status).toBe('failed');
+    expect([...server.clients.values()].map((c) => c.name)).toEqual(['Laptop']);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+
+  it('deletes the client it registered when sending the payload fails', async () => {
+    const server = new FakeServer();
+    const phone = await device(server);
+    let payloadWrites = 0;
+    const failingPayload: FetchLike = async (input, init) => {
+      if (init.method === 'PUT' && input.endsWith('/payload')) {
+        payloadWrites++;
+        // Once the phone has confirmed the key, so it waits for the payload, not for b3.
+        await vi.waitFor(async () => {
+          expect((await phone.pairing.view()).status).toBe('registering');
+        });
+        throw new TypeError('Failed to fetch');
+      }
+      return server.fetch(input, init);
+    };
+    const laptop = await signedInLaptop(server, failingPayload);
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop);
+    expect(payloadWrites).toBe(1);
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'offline' },
+    });
+    expect(server.requests).toContain('POST /v1/clients');
+    expect([...server.clients.values()].map((c) => c.name)).toEqual(['Laptop']);
+    // Its abort closed the channel, so the new device stops too.
+    await settle(phone);
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'peer_stopped' },
+    });
+  });
+
+  it('cancels: the channel closes and the other device stops', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    expect(phone.pairing.cancel()).toMatchObject({ status: 'cancelled', code: null });
+    await settle(phone);
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({ error: 'cancelled' });
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop);
+    expect((await laptop.pairing.view()).error?.code).toBe('channel_not_found');
+  });
+
+  it('refuses a malformed code at once, in plain words, without asking the server', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const before = server.requests.length;
+    await expect(
+      laptop.pairing.startAddDevice({ code: 'abcd-efgh', deviceName: 'Phone' }),
+    ).rejects.toMatchObject({
+      code: 'invalid_code',
+      message: expect.stringContaining('too short'),
+    });
+    await expect(
+      laptop.pairing.startAddDevice({ code: 'abcd-efgh-ijkl', deviceName: 'Phone' }),
+    ).rejects.toMatchObject({ code: 'invalid_code', message: expect.stringContaining('“l”') });
+    await expect(
+      laptop.pairing.startAddDevice({ code: '', deviceName: 'Phone' }),
+    ).rejects.toMatchObject({ code: 'invalid_code' });
+    await expect(
+      laptop.pairing.startAddDevice({ code: 'abcd-efgh-ijkm', deviceName: '  ' }),
+    ).rejects.toMatchObject({ code: 'invalid_device_name' });
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('adds a device only from a signed-in device, and pairs a new one only when signed out', async () => {
+    const server = new FakeServer();
+    const stranger = await device(server);
+    await expect(
+      stranger.pairing.startAddDevice({ code: 'abcd-efgh-ijkm', deviceName: 'Phone' }),
+    ).rejects.toMatchObject({ code: 'not_signed_in' });
+    const laptop = await signedInLaptop(server);
+    laptop.pairing.startNewDevice();
+    await settle(laptop);
+    expect((await laptop.pairing.view()).error?.code).toBe('already_signed_in');
+    expect(server.pairings.size).toBe(0);
+  });
+
+  it('signs the laptop out when the server refuses its own token while adding', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    // Removed from another device just before it registers the new one.
+    const token = (await laptop.accounts.get())!.clientToken!;
+    server.tamper = (step, message) => {
+      if (step === 'a3') server.clients.delete(token);
+      return message;
+    };
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect((await laptop.pairing.view()).error?.code).toBe('unauthorized');
+    expect(laptop.counts.unauthorized).toBe(1);
+    expect(server.clients.size).toBe(0);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+});

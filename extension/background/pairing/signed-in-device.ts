@@ -1,0 +1,139 @@
+// Pairing, on the device that is signed in already (role `b` of docs/pairing-transcript.md):
+// the user types the new device's code; after EC-J-PAKE and key confirmation this device
+// registers a client for the new one (Bearer of its own client, PROTOCOL §2) and sends it the
+// credentials sealed under the agreed key. A pairing that fails after the client was
+// registered deletes it again: the account keeps no half-added device.
+import { isJpakeError, JpakeParty, parsePairingCode } from '../../../shared/crypto/jpake/index.js';
+import { PAIRING_TTL_SECONDS } from '../../../shared/protocol.js';
+import { type AccountStore, isSignedIn, type SignedInAccount } from '../account-store.js';
+import { ApiError, type ServerApi } from '../api-client.js';
+import { toUiError, UserError } from '../errors.js';
+import { abortMessage, isChannelGone, type PairingProgress, throwIfCancelled } from './flow.js';
+import { explainPairingFailure, type PairingPhase } from './pairing-errors.js';
+import { encodePairingPayload } from './pairing-payload.js';
+import type { PairingRelay } from './relay-client.js';
+
+export interface SignedInDeviceDeps {
+  relay: (serverUrl: string) => PairingRelay;
+  api: (serverUrl: string) => ServerApi;
+  accounts: AccountStore;
+  /** The server refused this device's own token: it was removed from another device. */
+  onUnauthorized: () => Promise<void>;
+  now?: () => number;
+}
+
+export interface PairingCode {
+  channel: string;
+  password: string;
+}
+
+const MAX_DEVICE_NAME = 100;
+
+/** The code as typed (case, spaces and dashes do not matter), or a plain-words UserError. */
+export function readPairingCode(input: string): PairingCode {
+  if (input.trim() === '') {
+    throw new UserError('invalid_code', 'Please type the code shown on the new device.');
+  }
+  try {
+    return parsePairingCode(input);
+  } catch (err) {
+    if (isJpakeError(err)) throw new UserError('invalid_code', err.message);
+    throw err;
+  }
+}
+
+/** The name the new device gets in the device list. */
+export function readDeviceName(input: string): string {
+  const name = input.trim();
+  if (!name) throw new UserError('invalid_device_name', 'Please give the new device a name.');
+  return name.slice(0, MAX_DEVICE_NAME);
+}
+
+export async function signedInAccount(accounts: AccountStore): Promise<SignedInAccount> {
+  const account = await accounts.get();
+  if (!isSignedIn(account)) {
+    throw new UserError(
+      'not_signed_in',
+      'Sign in on this device first: only a signed-in device can add another one.',
+    );
+  }
+  return account;
+}
+
+export async function pairAsSignedInDevice(
+  deps: SignedInDeviceDeps,
+  input: { code: PairingCode; deviceName: string },
+  signal: AbortSignal,
+  progress: (update: PairingProgress) => void,
+): Promise<{ deviceName: string }> {
+  const account = await signedInAccount(deps.accounts);
+  const { channel, password } = input.code;
+  const relay = deps.relay(account.serverUrl);
+  const api = deps.api(account.serverUrl);
+  // This side never learns expiresAt; the relay's 404 for a dead channel usually ends it sooner.
+  const deadline = (deps.now ?? Date.now)() + PAIRING_TTL_SECONDS * 1000;
+  const wait = (step: string) => relay.waitFor(channel, step, { deadline, signal });
+  let phase: PairingPhase = 'connect';
+  let registered: string | null = null;
+  try {
+    const party = new JpakeParty({ role: 'b', channel, password });
+    await relay.put(channel, 'b1', party.round1(), signal);
+    progress({ status: 'waiting' });
+    const a1 = await wait('a1');
+    phase = 'exchange';
+    progress({ status: 'verifying' });
+    await relay.put(channel, 'b2', party.round2(a1), signal);
+    await relay.put(channel, 'b3', party.finish(await wait('a2')), signal);
+    phase = 'confirm';
+    // Key confirmation first: nothing is registered or sent for a device that has not proved
+    // it knows the code.
+    party.confirm(await wait('a3'));
+    phase = 'deliver';
+    progress({ status: 'registering' });
+    throwIfCancelled(signal);
+    const client = await api.createClient({ bearer: account.clientToken }, input.deviceName);
+    registered = client.clientId;
+    throwIfCancelled(signal);
+    const sealed = party.sealPayload(
+      encodePairingPayload({
+        serverUrl: account.serverUrl,
+        username: account.username,
+        clientId: client.clientId,
+        clientToken: client.clientToken,
+        secretKey: account.secretKey,
+      }),
+    );
+    await relay.put(channel, 'payload', { sealed }, signal);
+    return { deviceName: input.deviceName };
+  } catch (err) {
+    const removed = registered === null || (await removeClient(api, account, registered));
+    if (!isChannelGone(err)) await relay.abort(channel, abortMessage(err));
+    if (err instanceof ApiError && err.status === 401) await deps.onUnauthorized();
+    const explained = explainPairingFailure(err, 'b', phase);
+    if (removed) throw explained;
+    const { code, message } = toUiError(explained);
+    throw new UserError(
+      code,
+      `${message} The push server could not be told to forget the new device: remove “${input.deviceName}” from the device list.`,
+    );
+  }
+}
+
+/** Deletes the client registered for a pairing that failed; false if the server did not. */
+async function removeClient(
+  api: ServerApi,
+  account: SignedInAccount,
+  clientId: string,
+): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await api.deleteClient(account.clientToken, clientId);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return true; // gone already
+      // Our own token is refused: no retry can help.
+      if (err instanceof ApiError && err.status === 401) return false;
+    }
+  }
+  return false;
+}
