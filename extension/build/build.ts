@@ -63,6 +63,7 @@ async function buildPages(outDir: string): Promise<void> {
           popup: join(extensionDir, 'ui/popup.html'),
           options: join(extensionDir, 'ui/options.html'),
           prompt: join(extensionDir, 'ui/prompt.html'),
+          pairing: join(extensionDir, 'ui/pairing.html'),
         },
       },
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDeviceName, relativeTime, siteName } from './format.js';
+import { defaultDeviceName, relativeTime, siteName, timeLeft } from './format.js';
 
 describe('relativeTime', () => {
   const now = new Date('2025-06-01T12:00:00Z');
@@ -32,5 +32,15 @@ describe('siteName', () => {
   it('shows the host for https and the whole origin otherwise', () => {
     expect(siteName('https://shop.example')).toBe('shop.example');
     expect(siteName('http://127.0.0.1:3000')).toBe('http://127.0.0.1:3000');
+  });
+});
+
+describe('timeLeft', () => {
+  const now = new Date('2025-06-01T12:00:00Z');
+  it('counts minutes and seconds down to 0:00', () => {
+    expect(timeLeft('2025-06-01T12:05:00Z', now)).toBe('5:00');
+    expect(timeLeft('2025-06-01T12:00:09.500Z', now)).toBe('0:10');
+    expect(timeLeft('2025-06-01T11:59:00Z', now)).toBe('0:00');
+    expect(timeLeft('junk', now)).toBe('0:00');
   });
 });

@@ -41,3 +41,10 @@ export function siteName(origin: string): string {
     return origin;
   }
 }
+
+/** Time left until `iso` as "m:ss" ("0:00" once past), for the pairing code's countdown. */
+export function timeLeft(iso: string, now: Date = new Date()): string {
+  const ms = Date.parse(iso) - now.getTime();
+  const seconds = Number.isNaN(ms) ? 0 : Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}

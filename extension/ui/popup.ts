@@ -20,6 +20,8 @@ const el = {
   setup: byId('setup'),
   setupText: byId('setup-text'),
   setupOpen: byId<HTMLButtonElement>('setup-open'),
+  setupPair: byId<HTMLButtonElement>('setup-pair'),
+  addDevice: byId<HTMLButtonElement>('add-device'),
   enabled: byId<HTMLInputElement>('enabled'),
   notifications: byId<HTMLUListElement>('notifications'),
   clearNotifications: byId<HTMLButtonElement>('clear-notifications'),
@@ -62,6 +64,7 @@ function renderState(state: ExtensionState): void {
       : null;
   show(el.setup, setup !== null);
   show(el.setupOpen, !signedIn);
+  show(el.setupPair, !signedIn);
   el.setupText.textContent = setup ?? '';
   show(el.subscriptionsSection, signedIn);
   show(el.devicesSection, signedIn);
@@ -153,6 +156,14 @@ function wire(): void {
   const openOptions = () => void browser.runtime.openOptionsPage().then(() => window.close());
   el.openOptions.addEventListener('click', openOptions);
   el.setupOpen.addEventListener('click', openOptions);
+  // Pairing waits minutes for the other device: a tab of its own, not this popup, which
+  // closes as soon as it loses focus.
+  const openPairing = (mode: 'new' | 'add') =>
+    void browser.tabs
+      .create({ url: browser.runtime.getURL(`ui/pairing.html?mode=${mode}`) })
+      .then(() => window.close());
+  el.setupPair.addEventListener('click', () => openPairing('new'));
+  el.addDevice.addEventListener('click', () => openPairing('add'));
 
   // A notification arriving, or the connection changing, while the popup is open.
   browser.storage.onChanged.addListener((changes) => {
