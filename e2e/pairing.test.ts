@@ -2,7 +2,8 @@
 // real server and its relay: the new device shows a code, the signed-in one types it, EC-J-PAKE
 // runs through the relay, and the new device signs in with a client registered for it — no
 // password or recovery key typed. Both then receive and decrypt the same push; removing the
-// new device stops its delivery at once; a wrong code fails on both sides and adds nothing.
+// new device stops its delivery at once; a wrong code fails on both sides and adds nothing; a
+// background stopped mid-pairing is reported as such.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -232,5 +233,24 @@ describe('adding a device with a pairing code', () => {
     await popup.waitFor(`${devices}.length >= 1`);
     expect(await popup.evaluate(deviceNames)).toEqual([`${laptopName} (this device)`]);
     await popup.close();
+  });
+
+  it('says "interrupted" when Chromium stops the background in the middle, and starts again', async () => {
+    const phoneOptions = await openOptions(phone);
+    const first = await showPairingCode(phoneOptions);
+    await phone.stopBackground?.();
+    // The page's next question wakes a new background, which finds the run gone.
+    await phoneOptions.waitFor(PAIRING_FAILED, 30_000);
+    expect(await textOf(phoneOptions, 'pairing-error')).toContain('interrupted');
+    expect(await phoneOptions.evaluate("document.getElementById('code-box').hidden")).toBe(true);
+    await phoneOptions.click('#retry');
+    await phoneOptions.waitFor(
+      `document.getElementById('pairing-code').value !== '' && document.getElementById('pairing-code').value !== ${JSON.stringify(first)}`,
+    );
+    await phoneOptions.click('#cancel');
+    await phoneOptions.waitFor(
+      "document.getElementById('progress').textContent === 'Pairing cancelled.'",
+    );
+    await phoneOptions.close();
   });
 });

@@ -61,9 +61,7 @@ function fromRelay(
     case 'expired':
       return new UserError(
         'expired',
-        side === 'a'
-          ? `The code expired before pairing finished (a code lasts 5 minutes). ${AGAIN_A}`
-          : `The code expired before pairing finished (a code lasts 5 minutes). ${AGAIN_B}`,
+        `The code expired before pairing finished (a code lasts 5 minutes). ${again}`,
       );
     case 'step_taken':
       return new UserError(
@@ -82,8 +80,9 @@ function fromRelay(
       );
     case 'channel_closed':
       // Nobody answered the code, and the relay forgot the channel: its five minutes are over.
-      if (side === 'a' && phase === 'connect')
+      if (side === 'a' && phase === 'connect') {
         return fromRelay(new RelayError('expired', err.message), side, phase, again);
+      }
       if (side === 'b' && phase === 'connect') {
         return new UserError(
           'channel_not_found',
