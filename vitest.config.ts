@@ -14,6 +14,7 @@ export default defineConfig({
             'server/**/*.test.ts',
             'extension/**/*.test.ts',
             'examples/**/*.test.ts',
+            'bench/**/*.test.ts',
           ],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
