@@ -114,7 +114,7 @@ export async function startServer(
     // @hono/node-ws 1.3 runs the upgrade request through `app.request` (not `fetch`).
     app: {
       fetch: (req: Request) => holder.app!.fetch(req),
-      request: (...args: Parameters<Hono['request']>) => holder.app!.request(...args),
+      request: (...args: Parameters<Hono<AppEnv>['request']>) => holder.app!.request(...args),
     } as unknown as Hono,
   });
   wss.options.maxPayload = 64 * 1024;

@@ -96,6 +96,25 @@ describe('POST /push/{token}', () => {
     expect((await push(subscription.endpoint, aes, new Uint8Array(4096))).status).toBe(201);
   });
 
+  it('answers 413 for a chunked body (no Content-Length) over 4096 bytes', async () => {
+    const { subscription } = await userWithSubscription(server.url);
+    const chunked = (size: number) =>
+      fetch(subscription.endpoint, {
+        method: 'POST',
+        headers: aes,
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let sent = 0; sent < size; sent += 1000)
+              controller.enqueue(new Uint8Array(Math.min(1000, size - sent)));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit & { duplex: 'half' });
+    await expectError(await chunked(6000), 413, 'payload_too_large');
+    expect((await chunked(4096)).status).toBe(201);
+  });
+
   it('answers 400 for a missing or non-numeric TTL', async () => {
     const { subscription } = await userWithSubscription(server.url);
     await expectError(await push(subscription.endpoint, {}), 400, 'invalid_ttl');

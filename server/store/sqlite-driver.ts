@@ -15,6 +15,8 @@ function isUniqueViolation(err: unknown): boolean {
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** Preparing a statement costs more than running a simple one; the SQL set is small and fixed. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -27,13 +29,22 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('busy_timeout = 5000');
   }
 
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   async query<T extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.db.prepare(sql).all(...params) as T[];
+    return this.prepare(sql).all(...params) as T[];
   }
 
   async execute(sql: string, params: SqlValue[] = []): Promise<number> {
     try {
-      return this.db.prepare(sql).run(...params).changes;
+      return this.prepare(sql).run(...params).changes;
     } catch (err) {
       if (isUniqueViolation(err)) throw new UniqueViolation(err);
       throw err;
