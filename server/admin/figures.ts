@@ -2,7 +2,7 @@
 // depths from RabbitMQ over AMQP (one passive queue check per client: the management API
 // is not assumed), rates from this node's counters.
 import { BrokerUnavailable } from '../broker/broker.js';
-import type { HealthProbes } from '../observability/heartbeat.js';
+import { checkHealth, type HealthProbes, type HealthReport } from '../observability/heartbeat.js';
 import type { MinuteRates, RateSnapshot } from '../observability/rates.js';
 import type { Services } from '../services.js';
 import type { StoreCounts } from '../store/store.js';
@@ -12,7 +12,6 @@ export const MAX_QUEUES_CHECKED = 5000;
 const QUEUE_CHECK_CONCURRENCY = 16;
 /** Queue totals are recomputed at most this often, however many admins are watching. */
 const QUEUE_REFRESH_MS = 5_000;
-const PROBE_TIMEOUT_MS = 2000;
 
 export interface QueueTotals {
   /** Messages waiting in client queues (ready ones; those sent and not yet acked are not counted). */
@@ -25,7 +24,7 @@ export interface QueueTotals {
   at: string;
 }
 
-export type Health = Record<keyof HealthProbes, 'ok' | 'down'>;
+export type Health = HealthReport;
 
 export interface Figures {
   node: { connectedClients: number; uptimeSeconds: number };
@@ -34,18 +33,6 @@ export interface Figures {
   health: Health;
   rates: RateSnapshot;
   penaltyBox: { size: number; memcachedSync: boolean };
-}
-
-async function probe(check: () => Promise<boolean>): Promise<'ok' | 'down'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-  });
-  try {
-    return (await Promise.race([check().catch(() => false), timeout])) ? 'ok' : 'down';
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export class LiveFigures {
@@ -61,11 +48,8 @@ export class LiveFigures {
 
   async current(): Promise<Figures> {
     const { store, sessions, dos } = this.services;
-    const [rabbitmq, memcached, database] = await Promise.all([
-      probe(this.probes.rabbitmq),
-      probe(this.probes.memcached),
-      probe(this.probes.database),
-    ]);
+    const health = await checkHealth(this.probes);
+    const { rabbitmq, database } = health;
     const counts = database === 'ok' ? await store.counts().catch(() => null) : null;
     if (rabbitmq === 'ok') this.refreshQueues();
     // A fresh sample, so the last-minute figures include what happened a moment ago.
@@ -77,7 +61,7 @@ export class LiveFigures {
       },
       queues: this.queueTotals,
       counts,
-      health: { rabbitmq, memcached, database },
+      health,
       rates: this.rates.snapshot(),
       penaltyBox: { size: dos.boxed().length, memcachedSync: dos.sharedBoxReachable },
     };

@@ -10,7 +10,10 @@ export interface HealthProbes {
 
 const PROBE_TIMEOUT_MS = 2000;
 
-async function probe(check: () => Promise<boolean>): Promise<'ok' | 'down'> {
+export type ServiceHealth = 'ok' | 'down';
+export type HealthReport = Record<keyof HealthProbes, ServiceHealth>;
+
+async function probe(check: () => Promise<boolean>): Promise<ServiceHealth> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
@@ -22,14 +25,20 @@ async function probe(check: () => Promise<boolean>): Promise<'ok' | 'down'> {
   }
 }
 
-export async function heartbeat(
-  probes: HealthProbes,
-): Promise<{ status: 200 | 503; body: Heartbeat }> {
+/** Runs every probe at once, each bounded by a timeout, so one hung service cannot stall the answer. */
+export async function checkHealth(probes: HealthProbes): Promise<HealthReport> {
   const [rabbitmq, memcached, database] = await Promise.all([
     probe(probes.rabbitmq),
     probe(probes.memcached),
     probe(probes.database),
   ]);
+  return { rabbitmq, memcached, database };
+}
+
+export async function heartbeat(
+  probes: HealthProbes,
+): Promise<{ status: 200 | 503; body: Heartbeat }> {
+  const { rabbitmq, memcached, database } = await checkHealth(probes);
   const degraded = rabbitmq === 'down' || database === 'down';
   return {
     status: degraded ? 503 : 200,
