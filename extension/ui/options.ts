@@ -7,6 +7,7 @@ import {
   normalizeServerUrl,
 } from '../shared/server-url.js';
 import type { ExtensionState } from '../shared/ui-api.js';
+import { copyOrSelect } from './clipboard.js';
 import { busy, byId, markReady, say, show } from './dom.js';
 import { defaultDeviceName } from './format.js';
 import { call, messageOf, UiCallError } from './rpc.js';
@@ -191,19 +192,9 @@ function wire(): void {
     });
   });
 
-  el.recoveryCopy.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(el.recoveryKey.value);
-      say(el.recoveryCopyStatus, 'Copied to the clipboard.', 'ok');
-    } catch {
-      // Select it instead, so Ctrl+C works.
-      const range = document.createRange();
-      range.selectNodeContents(el.recoveryKey);
-      document.getSelection()?.removeAllRanges();
-      document.getSelection()?.addRange(range);
-      say(el.recoveryCopyStatus, 'Selected: press Ctrl+C (or ⌘C) to copy.');
-    }
-  });
+  el.recoveryCopy.addEventListener('click', () =>
+    copyOrSelect(el.recoveryKey, el.recoveryCopyStatus),
+  );
   el.recoverySaved.addEventListener('change', () => {
     el.recoveryDone.disabled = !el.recoverySaved.checked;
   });

@@ -2,6 +2,7 @@
 // (shows the code), `?mode=add` on the signed-in one (the code is typed here). The pairing
 // itself runs in the background; this page starts it, follows it and can close at any time.
 import type { ExtensionState, PairingView } from '../shared/ui-api.js';
+import { copyOrSelect } from './clipboard.js';
 import { byId, h, markReady, say, show } from './dom.js';
 import { timeLeft } from './format.js';
 import { call, messageOf, UiCallError } from './rpc.js';
@@ -171,19 +172,7 @@ function wire(): void {
     }
   });
 
-  el.codeCopy.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(el.code.value);
-      say(el.codeCopyStatus, 'Copied to the clipboard.', 'ok');
-    } catch {
-      // Select it instead, so Ctrl+C works.
-      const range = document.createRange();
-      range.selectNodeContents(el.code);
-      document.getSelection()?.removeAllRanges();
-      document.getSelection()?.addRange(range);
-      say(el.codeCopyStatus, 'Selected: press Ctrl+C (or ⌘C) to copy.');
-    }
-  });
+  el.codeCopy.addEventListener('click', () => copyOrSelect(el.code, el.codeCopyStatus));
 }
 
 function modeOf(state: ExtensionState): Mode {
