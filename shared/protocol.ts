@@ -80,7 +80,10 @@ export const CreateSubscriptionRequest = z.object({
   applicationServerKey: ApplicationServerKey.optional(),
   meta: z
     .string()
-    .max(MAX_META_LENGTH, `meta must be at most ${MAX_META_LENGTH} characters`)
+    // Characters as a person counts them (code points), like password length, not UTF-16 units.
+    .refine((m) => [...m].length <= MAX_META_LENGTH, {
+      message: `meta must be at most ${MAX_META_LENGTH} characters`,
+    })
     .optional(),
 });
 export type CreateSubscriptionRequest = z.infer<typeof CreateSubscriptionRequest>;

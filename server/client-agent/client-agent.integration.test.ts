@@ -198,6 +198,9 @@ describe('subscriptions', () => {
     }
     await expectError(await post('/v1/subscriptions', { meta: 'x'.repeat(4097) }, auth), 400);
     expect((await post('/v1/subscriptions', { meta: 'x'.repeat(4096) }, auth)).status).toBe(201);
+    // Characters, not UTF-16 units: 4096 emoji are 4096 characters.
+    expect((await post('/v1/subscriptions', { meta: '😀'.repeat(4096) }, auth)).status).toBe(201);
+    await expectError(await post('/v1/subscriptions', { meta: '😀'.repeat(4097) }, auth), 400);
   });
 });
 

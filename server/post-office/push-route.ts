@@ -17,6 +17,11 @@ import { parseVapidHeader, VapidVerifier } from './vapid.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** Compares the keys themselves, so an encoding variant of the same key (padding) still matches. */
+function sameKey(a: string, b: string): boolean {
+  return Buffer.from(a, 'base64url').equals(Buffer.from(b, 'base64url'));
+}
+
 export function pushRoutes({ config, store, broker, log, metrics }: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const vapid = new VapidVerifier(config.publicOrigin);
@@ -46,7 +51,7 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
         vapid.verify(credentials);
         if (
           subscription.applicationServerKey &&
-          credentials.key !== subscription.applicationServerKey
+          !sameKey(credentials.key, subscription.applicationServerKey)
         ) {
           throw new HttpError(
             403,
