@@ -8,8 +8,9 @@ import {
 } from '../shared/server-url.js';
 import type { ExtensionState } from '../shared/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
-import { busy, byId, markReady, say, show } from './dom.js';
+import { busy, byId, say, show } from './dom.js';
 import { defaultDeviceName } from './format.js';
+import { loadPage } from './page-load.js';
 import { call, messageOf, UiCallError } from './rpc.js';
 
 const el = {
@@ -263,14 +264,7 @@ async function main(): Promise<void> {
   el.signupDevice.value = deviceName;
   el.signinDevice.value = deviceName;
   wire();
-  try {
-    await refresh();
-    show(el.content, true);
-    show(el.loading, false);
-  } catch (err) {
-    say(el.loading, messageOf(err), 'error');
-  }
-  markReady();
+  await loadPage(el, refresh);
 }
 
 void main();

@@ -3,8 +3,9 @@
 // itself runs in the background; this page starts it, follows it and can close at any time.
 import type { ExtensionState, PairingView } from '../shared/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
-import { byId, h, markReady, say, show } from './dom.js';
+import { byId, h, say, show } from './dom.js';
 import { timeLeft } from './format.js';
+import { loadPage } from './page-load.js';
 import { call, messageOf, UiCallError } from './rpc.js';
 import { describePairing } from './views/pairing-status.js';
 
@@ -224,18 +225,13 @@ function showAddDevice(state: ExtensionState, view: PairingView): void {
 
 async function main(): Promise<void> {
   wire();
-  try {
+  await loadPage(el, async () => {
     const [state, view] = await Promise.all([call('getState'), call('getPairing')]);
     notificationsOn = state.enabled;
     mode = modeOf(state);
     if (mode === 'new') await showNewDevice(state, view);
     else showAddDevice(state, view);
-    show(el.content, true);
-    show(el.loading, false);
-  } catch (err) {
-    say(el.loading, messageOf(err), 'error');
-  }
-  markReady();
+  });
 }
 
 void main();

@@ -3,7 +3,8 @@
 // something new (a notification arriving while it is open).
 import browser from 'webextension-polyfill';
 import type { ConnectionState, ExtensionState } from '../shared/ui-api.js';
-import { busy, byId, markReady, say, show } from './dom.js';
+import { busy, byId, say, show } from './dom.js';
+import { loadPage } from './page-load.js';
 import { call, messageOf } from './rpc.js';
 import { renderDevices } from './views/devices.js';
 import { renderNotifications } from './views/notifications.js';
@@ -176,14 +177,7 @@ function wire(): void {
 
 async function main(): Promise<void> {
   wire();
-  try {
-    await refreshAll();
-    show(el.content, true);
-    show(el.loading, false);
-  } catch (err) {
-    say(el.loading, messageOf(err), 'error');
-  }
-  markReady();
+  await loadPage(el, refreshAll);
 }
 
 void main();
