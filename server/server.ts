@@ -19,6 +19,7 @@ import { Metrics } from './observability/metrics.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
 import type { Services } from './services.js';
 import { openStore } from './store/open-store.js';
+import { startTopicPurge } from './store/topic-purge.js';
 
 /** A backing service or setting stopped the start; the message names the variable. */
 export class StartupError extends Error {
@@ -60,9 +61,13 @@ export async function startServer(
   const { store } = await openStore(config.database).catch((err: unknown) => {
     throw new StartupError('DATABASE_URL', `cannot open the database (${reason(err)})`);
   });
+  // What started so far, stopped in reverse order by a failed start and by close().
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  const undoAll = async () => {
+    for (const undo of [...cleanup].reverse()) await Promise.resolve(undo()).catch(() => {});
+  };
   const fail = async (err: unknown): Promise<never> => {
-    for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
+    await undoAll();
     throw err;
   };
 
@@ -86,6 +91,7 @@ export async function startServer(
     );
   }
 
+  cleanup.push(startTopicPurge(store, log));
   const sessions = new SessionRegistry();
   // DoS defense (issue 5): live settings from the database, penalty box synced via memcached.
   const dos = await startDosDefense({ config, store, cache, log, metrics }).catch(fail);
@@ -159,11 +165,7 @@ export async function startServer(
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       for (const client of wss.clients) client.terminate();
-      await admin.close();
-      await dos.stop();
-      await broker.close();
-      cache.close();
-      await store.close();
+      await undoAll();
       log.info({ event: 'server.stopped' }, 'push server stopped');
     })();
     return closing;

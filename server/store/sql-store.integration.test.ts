@@ -352,6 +352,19 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.getLatestTopicMessage(id, 'score')).toBeNull();
       expect(await store.getLatestTopicMessage(sibling.subscriptionId, 'score')).toBe('s1');
     });
+
+    it('purges records older than a given time and keeps newer ones', async () => {
+      const account = await newAccount();
+      const client = await store.createClient(account.userId, 'laptop', unique('hash'));
+      const { subscriptionId } = await newSubscription(account.userId, client.clientId);
+      await store.setLatestTopicMessage(subscriptionId, 'old', 'o1');
+      const cut = new Date(Date.now() + 5).toISOString();
+      await new Promise((r) => setTimeout(r, 20));
+      await store.setLatestTopicMessage(subscriptionId, 'new', 'n1');
+      expect(await store.purgeTopicsBefore(cut)).toBeGreaterThanOrEqual(1);
+      expect(await store.getLatestTopicMessage(subscriptionId, 'old')).toBeNull();
+      expect(await store.getLatestTopicMessage(subscriptionId, 'new')).toBe('n1');
+    });
   });
 
   describe('counts and search', () => {

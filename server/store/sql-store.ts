@@ -299,6 +299,10 @@ export class SqlStore implements Store {
     return rows[0]?.message_id ?? null;
   }
 
+  async purgeTopicsBefore(before: string): Promise<number> {
+    return this.db.execute('DELETE FROM topics WHERE updated_at < ?', [before]);
+  }
+
   async counts(): Promise<StoreCounts> {
     const rows = await this.db.query<{ accounts: number; clients: number; subscriptions: number }>(
       `SELECT (SELECT COUNT(*) FROM accounts) AS accounts,

@@ -110,6 +110,8 @@ export interface Store {
   /** Records the newest message of a (subscription, Topic) pair; older ones are superseded. */
   setLatestTopicMessage(subscriptionId: string, topic: string, messageId: string): Promise<void>;
   getLatestTopicMessage(subscriptionId: string, topic: string): Promise<string | null>;
+  /** Forgets topic records last written before `before` (ISO time); returns how many. */
+  purgeTopicsBefore(before: string): Promise<number>;
 
   counts(): Promise<StoreCounts>;
   /** Up to `limit` client ids, oldest first (the admin page sums their queue depths). */
