@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBase64Url, generateSecretKey } from '../../shared/crypto/index.js';
+import { generateSecretKey } from '../../shared/crypto/index.js';
 import type { Decision } from '../shared/ui-api.js';
-import type { SignedInAccount } from './account-store.js';
 import { ApiError, ServerApi } from './api-client.js';
 import { handlePageRequest, type PageRequestDeps } from './page-requests.js';
 import { PermissionStore } from './permissions.js';
 import { SerialQueue } from './serial.js';
 import { MemoryArea } from './storage-area.js';
 import { pageSubscriptionOf, SubscriptionService } from './subscriptions.js';
-import { FAKE_SERVER_URL, FakeServer } from './testing/fake-server.js';
+import { registerClient, testAccount } from './testing/accounts.js';
+import { FakeServer } from './testing/fake-server.js';
 
 const ORIGIN = 'https://auction.example';
 const KEY = `B${'A'.repeat(86)}`;
@@ -16,16 +16,8 @@ const KEY = `B${'A'.repeat(86)}`;
 function setup(options: { enabled?: boolean; signedIn?: boolean; answer?: Decision | null } = {}) {
   const server = new FakeServer();
   const secretKey = generateSecretKey();
-  server.clients.set('t1', { clientId: 'c1', userId: 'u1', name: 'd', createdAt: 'x' });
-  const account: SignedInAccount = {
-    serverUrl: FAKE_SERVER_URL,
-    username: 'alice',
-    secretKey: encodeBase64Url(secretKey),
-    deviceName: 'd',
-    recoveryKeyConfirmed: true,
-    clientId: 'c1',
-    clientToken: 't1',
-  };
+  const account = testAccount(secretKey);
+  registerClient(server, account);
   const permissions = new PermissionStore(new MemoryArea(), new SerialQueue());
   const asked: string[] = [];
   const listening: string[] = [];

@@ -9,19 +9,11 @@ import {
 } from '../../shared/crypto/index.js';
 import type { NotificationFrame } from '../../shared/protocol.js';
 import type { Decision, NotificationView } from '../shared/ui-api.js';
-import type { SignedInAccount } from './account-store.js';
 import { createReceiver } from './receiver.js';
+import { testAccount } from './testing/accounts.js';
 
 const secretKey = generateSecretKey();
-const account: SignedInAccount = {
-  serverUrl: 'http://push.test',
-  username: 'alice',
-  secretKey: encodeBase64Url(secretKey),
-  deviceName: 'd',
-  recoveryKeyConfirmed: true,
-  clientId: 'c1',
-  clientToken: 't1',
-};
+const account = testAccount(secretKey);
 
 function frame(id: string, plaintext: string | null, subscriptionId = 'sub-1'): NotificationFrame {
   const keys = deriveSubscriptionKeys(secretKey, subscriptionId);

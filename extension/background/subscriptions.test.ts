@@ -5,40 +5,29 @@ import {
   decryptPushPayload,
   deriveMetaKey,
   deriveSubscriptionKeys,
-  encodeBase64Url,
   encryptMeta,
   encryptPushPayload,
   generateSecretKey,
   utf8Decode,
   utf8Encode,
 } from '../../shared/crypto/index.js';
-import type { SignedInAccount } from './account-store.js';
 import { ServerApi } from './api-client.js';
 import { SerialQueue } from './serial.js';
 import { MemoryArea } from './storage-area.js';
 import { KeyMismatchError, pageSubscriptionOf, SubscriptionService } from './subscriptions.js';
+import { registerClient, testAccount } from './testing/accounts.js';
 import { FAKE_SERVER_URL, FakeServer } from './testing/fake-server.js';
 
 const KEY_A = `B${'A'.repeat(86)}`;
 const KEY_B = `B${'B'.repeat(86)}`;
 
 function device(server: FakeServer, secretKey: Uint8Array, name: string) {
-  const clientToken = `token-${name}`;
-  server.clients.set(clientToken, {
-    clientId: `client-${name}`,
-    userId: 'u1',
-    name,
-    createdAt: 'x',
-  });
-  const account: SignedInAccount = {
-    serverUrl: FAKE_SERVER_URL,
-    username: 'alice',
-    secretKey: encodeBase64Url(secretKey),
+  const account = testAccount(secretKey, {
     deviceName: name,
-    recoveryKeyConfirmed: true,
     clientId: `client-${name}`,
-    clientToken,
-  };
+    clientToken: `token-${name}`,
+  });
+  registerClient(server, account);
   const service = new SubscriptionService({
     area: new MemoryArea(),
     queue: new SerialQueue(),
