@@ -101,6 +101,17 @@ export interface PairingView {
   error: UiError | null;
 }
 
+/** What `getPairing` answers while no pairing has run (or after the browser restarted). */
+export const IDLE_PAIRING: PairingView = {
+  role: null,
+  status: 'idle',
+  code: null,
+  expiresAt: null,
+  deviceName: null,
+  username: null,
+  error: null,
+};
+
 export interface UiMethods {
   getState: { params: undefined; result: ExtensionState };
   setEnabled: { params: { enabled: boolean }; result: ExtensionState };

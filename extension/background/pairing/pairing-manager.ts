@@ -3,7 +3,12 @@
 // storage.session, so a background that was stopped mid-pairing (a Chromium service worker
 // restart) can say "interrupted" instead of pretending to still wait.
 import { z } from 'zod';
-import type { PairingRole, PairingStatus, PairingView } from '../../shared/ui-api.js';
+import {
+  IDLE_PAIRING,
+  type PairingRole,
+  type PairingStatus,
+  type PairingView,
+} from '../../shared/ui-api.js';
 import { toUiError } from '../errors.js';
 import { SerialQueue } from '../serial.js';
 import type { KeyValueArea } from '../storage-area.js';
@@ -14,16 +19,6 @@ export type PairingRun = (
   signal: AbortSignal,
   progress: (update: PairingProgress) => void,
 ) => Promise<{ deviceName: string; username?: string }>;
-
-export const IDLE: PairingView = {
-  role: null,
-  status: 'idle',
-  code: null,
-  expiresAt: null,
-  deviceName: null,
-  username: null,
-  error: null,
-};
 
 const KEY = 'pairing';
 const STATUSES = [
@@ -69,7 +64,7 @@ export class PairingManager {
   async view(): Promise<PairingView> {
     if (this.#current) return { ...this.#current.view };
     const stored = parseView(await this.area.get(KEY));
-    if (!stored) return { ...IDLE };
+    if (!stored) return { ...IDLE_PAIRING };
     if (!isRunning(stored)) return stored;
     // Stored as running, but no run in memory: the background stopped in the middle. The
     // J-PAKE secrets died with it, so the only way on is a new pairing.
@@ -86,7 +81,7 @@ export class PairingManager {
     const current: Current = {
       id,
       controller,
-      view: { ...IDLE, role, status: 'starting' },
+      view: { ...IDLE_PAIRING, role, status: 'starting' },
       finished: Promise.resolve(),
     };
     this.#current = current;
@@ -124,7 +119,7 @@ export class PairingManager {
       current.controller.abort();
       this.#update(current.id, { status: 'cancelled', code: null });
     }
-    return current ? { ...current.view } : { ...IDLE };
+    return current ? { ...current.view } : { ...IDLE_PAIRING };
   }
 
   /** Resolves when the current run has ended (tests, and the end of a cancelled run). */

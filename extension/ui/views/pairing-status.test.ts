@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PairingView } from '../../shared/ui-api.js';
+import { IDLE_PAIRING, type PairingView } from '../../shared/ui-api.js';
 import { describePairing } from './pairing-status.js';
 
-const base: PairingView = {
-  role: 'new-device',
-  status: 'idle',
-  code: null,
-  expiresAt: null,
-  deviceName: null,
-  username: null,
-  error: null,
-};
+const base: PairingView = { ...IDLE_PAIRING, role: 'new-device' };
 
 describe('describePairing', () => {
   it('shows the code on the new device while it waits, with Cancel', () => {
