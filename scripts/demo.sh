@@ -26,7 +26,8 @@ trap cleanup EXIT INT TERM
 npx tsx server/main.ts &
 pids+=("$!")
 for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$PORT/__heartbeat__" >/dev/null 2>&1; then break; fi
+  # node rather than curl: a minimal Debian has no curl.
+  if node -e "fetch('http://127.0.0.1:$PORT/__heartbeat__').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then break; fi
   if ! kill -0 "${pids[0]}" 2>/dev/null; then say "the push server did not start (see above)"; exit 1; fi
   sleep 0.2
 done
