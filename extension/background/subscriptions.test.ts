@@ -37,6 +37,15 @@ function device(server: FakeServer, secretKey: Uint8Array, name: string) {
   return { account, service };
 }
 
+/** Two devices of one account on one server, each with its own subscription cache. */
+function laptopAndPhone() {
+  const server = new FakeServer();
+  const secretKey = generateSecretKey();
+  const laptop = device(server, secretKey, 'laptop');
+  const phone = device(server, secretKey, 'phone');
+  return { server, secretKey, laptop, phone };
+}
+
 describe('SubscriptionService.subscribe', () => {
   it('seals the origin into meta so the server never sees it', async () => {
     const server = new FakeServer();
@@ -92,10 +101,7 @@ describe('SubscriptionService.subscribe', () => {
   });
 
   it('finds a subscription made on another device of the user by opening its meta', async () => {
-    const server = new FakeServer();
-    const secretKey = generateSecretKey();
-    const laptop = device(server, secretKey, 'laptop');
-    const phone = device(server, secretKey, 'phone');
+    const { secretKey, laptop, phone } = laptopAndPhone();
     const made = await laptop.service.subscribe(laptop.account, 'https://a.example', KEY_A);
     const found = await phone.service.findForOrigin(phone.account, 'https://a.example');
     expect(found?.subscriptionId).toBe(made.subscriptionId);
@@ -107,10 +113,7 @@ describe('SubscriptionService.subscribe', () => {
   });
 
   it('refuses, on another device, a subscribe with a different key than the meta recorded', async () => {
-    const server = new FakeServer();
-    const secretKey = generateSecretKey();
-    const laptop = device(server, secretKey, 'laptop');
-    const phone = device(server, secretKey, 'phone');
+    const { server, laptop, phone } = laptopAndPhone();
     const made = await laptop.service.subscribe(laptop.account, 'https://a.example', KEY_A);
     await expect(
       phone.service.subscribe(phone.account, 'https://a.example', KEY_B),
@@ -125,10 +128,7 @@ describe('SubscriptionService.subscribe', () => {
   });
 
   it('records "no key" too: another device refuses a key for a subscription made without one', async () => {
-    const server = new FakeServer();
-    const secretKey = generateSecretKey();
-    const laptop = device(server, secretKey, 'laptop');
-    const phone = device(server, secretKey, 'phone');
+    const { laptop, phone } = laptopAndPhone();
     await laptop.service.subscribe(laptop.account, 'https://a.example', null);
     await expect(
       phone.service.subscribe(phone.account, 'https://a.example', KEY_A),
@@ -201,10 +201,7 @@ describe('SubscriptionService lists and removal', () => {
   });
 
   it('tells which origin a pushed message is for, also for subscriptions made elsewhere', async () => {
-    const server = new FakeServer();
-    const secretKey = generateSecretKey();
-    const laptop = device(server, secretKey, 'laptop');
-    const phone = device(server, secretKey, 'phone');
+    const { laptop, phone } = laptopAndPhone();
     const made = await laptop.service.subscribe(laptop.account, 'https://a.example', null);
     expect(await phone.service.originOf(phone.account, made.subscriptionId)).toBe(
       'https://a.example',
