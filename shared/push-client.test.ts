@@ -292,7 +292,6 @@ describe('PushClient', () => {
     ['a normal close (1000)', (c: Connection) => c.socket.close(1000)],
     ['going away (1001)', (c: Connection) => c.socket.close(1001)],
     ['an abnormal close (1006)', (c: Connection) => c.socket.terminate()],
-    ['being replaced (4409)', (c: Connection) => c.socket.close(4409)],
   ])('reconnects after %s', async (_name, drop) => {
     server = await FakeServer.start();
     const { client, states } = startClient();
@@ -301,6 +300,22 @@ describe('PushClient', () => {
     await connected(client);
     drop(first);
     const second = await server.nextConnection();
+    await second.handshake('client-1');
+    await connected(client);
+    expect(states).toEqual(['connecting', 'connected', 'backoff', 'connecting', 'connected']);
+  });
+
+  it('after being replaced (4409) waits the longest backoff, so it does not push the live socket off', async () => {
+    server = await FakeServer.start();
+    const { client, states } = startClient({ backoff: { initialMs: 10, maxMs: 400 } });
+    const first = await server.nextConnection();
+    await first.handshake();
+    await connected(client);
+    const closedAt = Date.now();
+    first.socket.close(4409);
+    const second = await server.nextConnection(3000);
+    // The ordinary first backoff here would be 5–10 ms.
+    expect(second.connectedAt - closedAt).toBeGreaterThanOrEqual(350);
     await second.handshake('client-1');
     await connected(client);
     expect(states).toEqual(['connecting', 'connected', 'backoff', 'connecting', 'connected']);

@@ -297,11 +297,14 @@ export class PushClient {
       this.#onUnauthorized?.();
       return;
     }
-    this.#scheduleReconnect();
+    // Replaced: another socket of this device took over. The newer one is the live one, so
+    // coming straight back would only push it off in turn; wait the longest backoff instead.
+    this.#scheduleReconnect(code === CloseCode.Replaced ? this.#maxBackoffMs : undefined);
   }
 
-  #scheduleReconnect(): void {
-    const delay = backoffDelay(this.#attempt, this.#initialBackoffMs, this.#maxBackoffMs);
+  #scheduleReconnect(fixedDelayMs?: number): void {
+    const delay =
+      fixedDelayMs ?? backoffDelay(this.#attempt, this.#initialBackoffMs, this.#maxBackoffMs);
     this.#attempt++;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
