@@ -10,6 +10,9 @@ export {
 export { isJpakeError, JpakeError, type JpakeErrorCode } from './errors';
 export {
   AbortMessage,
+  DONE_SEALED_LENGTH,
+  DONE_TEXT,
+  DoneMessage,
   type JpakeRole,
   KeyConfirmationMessage,
   MAX_SEALED_LENGTH,

@@ -57,6 +57,28 @@ export const PayloadMessage = z.object({
 });
 export type PayloadMessage = z.infer<typeof PayloadMessage>;
 
+/**
+ * The fixed text a seals into the `done` step (DoneMessage). Changing it is a protocol change:
+ * a peer with another text rejects every `done`.
+ */
+export const DONE_TEXT = 'push pairing v1 done';
+
+/** base64url length of nonce (24) ‖ XChaCha20-Poly1305(DONE_TEXT) (20 + 16-byte tag) = 60 bytes. */
+export const DONE_SEALED_LENGTH = 80;
+
+/**
+ * Step done: the new device's proof that it opened the payload and stored the credentials,
+ * sealed under the session key (see JpakeParty.sealDone). Not a plain `{ok: true}`: the relay is
+ * unauthenticated and could write that itself.
+ */
+export const DoneMessage = z.object({
+  sealed: z
+    .string()
+    .length(DONE_SEALED_LENGTH, `the sealed done text must be ${DONE_SEALED_LENGTH} characters`)
+    .regex(BASE64URL, 'the sealed done text must be base64url without padding'),
+});
+export type DoneMessage = z.infer<typeof DoneMessage>;
+
 /** Step abort: either side gives up; the relay kills the channel when this step is written. */
 export const AbortMessage = z.object({
   error: z.string().max(64),
@@ -75,6 +97,7 @@ export const PAIRING_STEPS = {
   a3: 'a3',
   b3: 'b3',
   payload: 'payload',
+  done: 'done',
   abort: 'abort',
 } as const;
 export type PairingStep = (typeof PAIRING_STEPS)[keyof typeof PAIRING_STEPS];
@@ -144,6 +167,13 @@ export const PAIRING_STEP_INFO: Readonly<Record<PairingStep, PairingStepInfo>> =
     description:
       'b writes the sealed credentials only after verifying a3; a opens them only after verifying b3',
   },
+  done: {
+    writer: 'a',
+    reader: 'b',
+    message: 'DoneMessage',
+    description:
+      'a writes the sealed done text once it opened the payload and stored the credentials; b reports success only after opening it',
+  },
   abort: {
     writer: 'either',
     reader: 'relay',
@@ -155,11 +185,11 @@ export const PAIRING_STEP_INFO: Readonly<Record<PairingStep, PairingStepInfo>> =
 
 /** The order in which each role writes its steps. */
 export const PAIRING_WRITES: Readonly<Record<JpakeRole, readonly PairingStep[]>> = {
-  a: ['a1', 'a2', 'a3'],
+  a: ['a1', 'a2', 'a3', 'done'],
   b: ['b1', 'b2', 'b3', 'payload'],
 };
 /** The order in which each role polls for the peer's steps. */
 export const PAIRING_READS: Readonly<Record<JpakeRole, readonly PairingStep[]>> = {
   a: ['b1', 'b2', 'b3', 'payload'],
-  b: ['a1', 'a2', 'a3'],
+  b: ['a1', 'a2', 'a3', 'done'],
 };

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from './encoding';
 import type { JpakeError } from './errors';
+import {
+  DONE_SEALED_LENGTH,
+  DONE_TEXT,
+  DoneMessage,
+  PAIRING_READS,
+  PAIRING_STEP_INFO,
+  PAIRING_STEPS,
+  PAIRING_WRITES,
+} from './messages';
 import { abortMessageFor, JpakeParty, passwordScalar } from './party';
+import {
+  DONE_AAD_LABEL,
+  openPayload as openPayloadWith,
+  sealPayload as sealPayloadWith,
+} from './payload';
 import { bytesToBigInt, CURVE_ORDER, encodePoint, encodeScalar, Point } from './schnorr';
 import { clone, expectJpakeError, flipByte, freshPair, runToConfirmation } from './test-helpers';
 
@@ -323,6 +337,112 @@ describe('JpakeParty: tampered round 2 and confirmation', () => {
     expectJpakeError(() => b.openPayload(sealed), 'decrypt_failed');
     // a failed open does not break the session
     expect(untext.decode(a.openPayload(sealed))).toBe('secret');
+  });
+});
+
+describe('JpakeParty: the done step', () => {
+  /** Both sides confirmed, as after a3/b3 of a real run. */
+  function confirmedPair(channel = 'abcd', password = 'efghijkm') {
+    const run = runToConfirmation(channel, password);
+    run.a.confirm(run.b3);
+    run.b.confirm(run.a3);
+    return run;
+  }
+
+  it('a genuine done verifies, has the documented length, and is fresh each time', () => {
+    const { a, b } = confirmedPair();
+    const done = a.sealDone();
+    expect(DoneMessage.parse(done)).toEqual(done);
+    expect(done.sealed).toHaveLength(DONE_SEALED_LENGTH);
+    expect(JSON.parse(JSON.stringify(done))).toEqual(done);
+    b.openDone(done);
+    expect(b.state).toBe('confirmed');
+    // A fresh nonce each time: the relay cannot tell two runs' done apart by its bytes.
+    expect(a.sealDone().sealed).not.toBe(done.sealed);
+  });
+
+  it('opens to exactly DONE_TEXT under the payload key with the done label and a’s id', () => {
+    const { a, b } = confirmedPair('wxyz');
+    const bytes = fromBase64Url(a.sealDone().sealed);
+    const opened = openPayloadWith(b.payloadKey, bytes, {
+      channel: 'wxyz',
+      sender: 'a',
+      label: DONE_AAD_LABEL,
+    });
+    expect(untext.decode(opened)).toBe(DONE_TEXT);
+  });
+
+  it('rejects a forged, altered or truncated done with decrypt_failed / invalid_message', () => {
+    for (const index of [0, 23, 24, 40, -1]) {
+      const { a, b } = confirmedPair();
+      const forged = { sealed: flipByte(a.sealDone().sealed, index) };
+      expectJpakeError(() => b.openDone(forged), 'decrypt_failed');
+      // A failed done ends the run: the party refuses everything after it.
+      expect(b.state).toBe('failed');
+    }
+    const { b } = confirmedPair();
+    // What an unauthenticated relay could write on its own.
+    expectJpakeError(() => b.openDone({ ok: true }), 'invalid_message');
+    const c = confirmedPair().b;
+    expectJpakeError(
+      () => c.openDone({ sealed: 'A'.repeat(DONE_SEALED_LENGTH) }),
+      'decrypt_failed',
+    );
+    const d = confirmedPair().b;
+    expectJpakeError(() => d.openDone({ sealed: 'A'.repeat(40) }), 'invalid_message');
+  });
+
+  it('rejects a done replayed from another run, even with the same code and channel', () => {
+    const other = confirmedPair();
+    const { b } = confirmedPair();
+    expectJpakeError(() => b.openDone(other.a.sealDone()), 'decrypt_failed');
+  });
+
+  it('rejects the payload, or another text, passed off as done', () => {
+    const { a, b } = confirmedPair();
+    // The right key and sender, but the payload's AAD label: must not count as done.
+    const asPayload = sealPayloadWith(a.payloadKey, text.encode(DONE_TEXT), {
+      channel: 'abcd',
+      sender: 'a',
+    });
+    expectJpakeError(() => b.openDone({ sealed: toBase64Url(asPayload) }), 'decrypt_failed');
+    // The right key, label and sender, but another text of the same length.
+    const wrongText = confirmedPair();
+    const sealed = sealPayloadWith(wrongText.a.payloadKey, text.encode('push pairing v1 DONE'), {
+      channel: 'abcd',
+      sender: 'a',
+      label: DONE_AAD_LABEL,
+    });
+    expectJpakeError(() => wrongText.b.openDone({ sealed: toBase64Url(sealed) }), 'decrypt_failed');
+  });
+
+  it('done is for a only and b only, and only after confirm()', () => {
+    const { a, b, a3, b3 } = runToConfirmation('abcd', 'efghijkm');
+    expectJpakeError(() => a.sealDone(), 'bad_state');
+    expectJpakeError(() => b.openDone({ sealed: 'A'.repeat(DONE_SEALED_LENGTH) }), 'bad_state');
+    a.confirm(b3);
+    b.confirm(a3);
+    expectJpakeError(() => b.sealDone(), 'bad_state');
+    expectJpakeError(() => a.openDone(a.sealDone()), 'bad_state');
+    // Role mistakes are programming errors and do not end the run.
+    b.openDone(a.sealDone());
+  });
+});
+
+describe('the relay step tables', () => {
+  it('done is written by a, read by b, last; each step is written by its writer and read by its reader', () => {
+    expect(PAIRING_STEPS.done).toBe('done');
+    expect(PAIRING_STEP_INFO.done).toMatchObject({
+      writer: 'a',
+      reader: 'b',
+      message: 'DoneMessage',
+    });
+    expect(PAIRING_WRITES.a.at(-1)).toBe('done');
+    expect(PAIRING_READS.b.at(-1)).toBe('done');
+    for (const role of ['a', 'b'] as const) {
+      for (const step of PAIRING_WRITES[role]) expect(PAIRING_STEP_INFO[step].writer).toBe(role);
+      for (const step of PAIRING_READS[role]) expect(PAIRING_STEP_INFO[step].reader).toBe(role);
+    }
   });
 });
 

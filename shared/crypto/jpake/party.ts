@@ -5,7 +5,8 @@
 // The class is transport-agnostic: it turns the peer's message into the next own message and
 // never does I/O. Each side runs, in this order:
 //   round1() → write a1|b1;  round2(peer's a1|b1) → write a2|b2;  finish(peer's a2|b2) → write
-//   a3|b3;  confirm(peer's a3|b3);  then b: sealPayload(...) → write payload, a: openPayload(...).
+//   a3|b3;  confirm(peer's a3|b3);  then b: sealPayload(...) → write payload, a: openPayload(...);
+//   finally a: sealDone() → write done (once the credentials are stored), b: openDone(done).
 // Any failure other than bad_state (a programming error) poisons the party: every later call
 // throws bad_state, so one run gives an attacker at most one password guess.
 
@@ -19,6 +20,8 @@ import { constantTimeEqual, fromBase64Url, lengthPrefixed, toBase64Url, utf8 } f
 import { JpakeError } from './errors';
 import {
   type AbortMessage,
+  DONE_TEXT,
+  DoneMessage,
   type JpakeRole,
   KeyConfirmationMessage,
   partyIdFor,
@@ -26,7 +29,7 @@ import {
   Round2Message,
   type SchnorrProofMessage,
 } from './messages';
-import { openPayload, sealPayload } from './payload';
+import { DONE_AAD_LABEL, openPayload, sealPayload } from './payload';
 import {
   assertNotIdentity,
   CURVE_ORDER,
@@ -305,6 +308,46 @@ export class JpakeParty {
     return openPayload(this.#payloadKey!, bytes, { channel: this.channel, sender: this.peerRole });
   }
 
+  /**
+   * The `done` step (role a only, after confirm()): DONE_TEXT sealed like the payload, but with
+   * the AAD label "push pairing v1 done" and a's id, so the relay can neither forge it, nor pass
+   * the payload or a `done` of another run off as one, nor reflect anything b sealed.
+   */
+  sealDone(): DoneMessage {
+    this.#expect('confirmed', 'sealDone');
+    this.#expectRole('a', 'sealDone');
+    const sealed = sealPayload(
+      this.#payloadKey!,
+      utf8(DONE_TEXT),
+      { channel: this.channel, sender: 'a', label: DONE_AAD_LABEL },
+      this.#random,
+    );
+    return { sealed: toBase64Url(sealed) };
+  }
+
+  /**
+   * Checks the peer's `done` (role b only, after confirm()): it must open under the session key
+   * with a's id and hold exactly DONE_TEXT. Anything else throws (invalid_message for a wrong
+   * shape, decrypt_failed for a forgery) and poisons the party: the run is over either way.
+   */
+  openDone(done: DoneMessage | unknown): void {
+    this.#expect('confirmed', 'openDone');
+    this.#expectRole('b', 'openDone');
+    this.#guard(() => {
+      const msg = parse(DoneMessage, done, 'the done message');
+      const bytes = fromBase64Url(msg.sealed, undefined, 'the sealed done text');
+      const text = openPayload(this.#payloadKey!, bytes, {
+        channel: this.channel,
+        sender: 'a',
+        label: DONE_AAD_LABEL,
+      });
+      // The AEAD tag already authenticates it; the text check pins what was sealed.
+      if (!constantTimeEqual(text, utf8(DONE_TEXT))) {
+        throw new JpakeError('decrypt_failed', 'the done message holds the wrong text');
+      }
+    });
+  }
+
   /** A copy of the 32-byte payload key, for callers that need their own framing. */
   get payloadKey(): Uint8Array {
     this.#expect('confirmed', 'payloadKey');
@@ -318,6 +361,15 @@ export class JpakeParty {
         this.#state === 'failed'
           ? `${method}() after a failed step: start a new pairing`
           : `${method}() needs state ${state}, but the party is in state ${this.#state}`,
+      );
+    }
+  }
+
+  #expectRole(role: JpakeRole, method: string): void {
+    if (this.role !== role) {
+      throw new JpakeError(
+        'bad_state',
+        `${method}() is for role ${role}, this party is ${this.role}`,
       );
     }
   }

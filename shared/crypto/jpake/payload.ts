@@ -11,18 +11,26 @@ export const PAYLOAD_KEY_BYTES = 32;
 export const PAYLOAD_NONCE_BYTES = 24;
 export const PAYLOAD_TAG_BYTES = 16;
 export const PAYLOAD_AAD_LABEL = 'push pairing v1 payload';
+/** The AAD label of the `done` step: its own label, so a sealed payload can never pass as one. */
+export const DONE_AAD_LABEL = 'push pairing v1 done';
 
 export interface PayloadContext {
   /** The relay channel of this run. */
   channel: string;
   /** The role that seals (in the transcript always 'b', the signed-in device). */
   sender: JpakeRole;
+  /** The AAD label: PAYLOAD_AAD_LABEL (the default) or DONE_AAD_LABEL for the `done` step. */
+  label?: string;
 }
 
-/** AAD = len‖"push pairing v1 payload" ‖ len‖channel ‖ len‖senderId (4-byte big-endian lengths). */
+/** AAD = len‖label ‖ len‖channel ‖ len‖senderId (4-byte big-endian lengths). */
 export function payloadAssociatedData(context: PayloadContext): Uint8Array {
   const channel = normalizeChannel(context.channel);
-  return lengthPrefixed(PAYLOAD_AAD_LABEL, channel, partyIdFor(context.sender, channel));
+  return lengthPrefixed(
+    context.label ?? PAYLOAD_AAD_LABEL,
+    channel,
+    partyIdFor(context.sender, channel),
+  );
 }
 
 function checkKey(key: Uint8Array): void {
