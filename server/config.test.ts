@@ -39,6 +39,12 @@ describe('defaults (PROTOCOL §1)', () => {
     expect(custom.publicOrigin).toBe('http://localhost:9090');
   });
 
+  it('never boxes loopback unless told to: DOS_ALLOW_LIST defaults to it, "none" empties it', () => {
+    expect(config.dos.allowList).toEqual(['127.0.0.0/8', '::1']);
+    expect(loadConfig({ DOS_ALLOW_LIST: 'none' }).dos.allowList).toEqual([]);
+    expect(loadConfig({ DOS_ALLOW_LIST: '192.0.2.0/24' }).dos.allowList).toEqual(['192.0.2.0/24']);
+  });
+
   it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
     const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
     expect(blank.port).toBe(8080);

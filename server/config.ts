@@ -26,6 +26,9 @@ function parseList(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** Never boxed unless DOS_ALLOW_LIST says otherwise. */
+export const DEFAULT_ALLOW_LIST = '127.0.0.0/8, ::1';
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -59,7 +62,13 @@ const EnvSchema = z.object({
   DOS_REQUEST_PENALTY_SECONDS: PositiveInt.default(600),
   DOS_BAD_REQUEST_PENALTY_SECONDS: PositiveInt.default(3600),
   DOS_LRU_SIZE: PositiveInt.default(100_000),
-  DOS_ALLOW_LIST: z.string().optional().transform(parseList).pipe(z.array(IpOrCidr)),
+  // Loopback by default: traffic from it is the operator, or a local reverse proxy hiding its
+  // clients (TRUST_PROXY_HOPS=0), and boxing it would lock everyone out. "none" empties it.
+  DOS_ALLOW_LIST: z
+    .string()
+    .default(DEFAULT_ALLOW_LIST)
+    .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
+    .pipe(z.array(IpOrCidr)),
   DOS_OBSERVE_ONLY: BooleanFlag.default(false),
   DOS_SYNC_INTERVAL_MS: PositiveInt.default(2000),
   TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
