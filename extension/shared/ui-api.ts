@@ -75,6 +75,8 @@ export type PairingRole = 'new-device' | 'add-device';
  * - `waiting`: the new device shows its code and waits; the other one waits for it to answer;
  * - `verifying`: the two devices run J-PAKE and confirm the key;
  * - `registering`: the signed-in device registers the new one and sends its credentials;
+ * - `finishing`: the signed-in device waits for the new one's sealed `done` (it has stored the
+ *   credentials); success is reported only after that, so a failure there can still be undone;
  * - `done`, `failed`, `cancelled`: the end; `error` says why it failed.
  */
 export type PairingStatus =
@@ -83,6 +85,7 @@ export type PairingStatus =
   | 'waiting'
   | 'verifying'
   | 'registering'
+  | 'finishing'
   | 'done'
   | 'failed'
   | 'cancelled';

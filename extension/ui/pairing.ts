@@ -50,7 +50,8 @@ const isRunning = (view: PairingView) =>
   view.status === 'starting' ||
   view.status === 'waiting' ||
   view.status === 'verifying' ||
-  view.status === 'registering';
+  view.status === 'registering' ||
+  view.status === 'finishing';
 
 function render(view: PairingView): void {
   const before = shown;

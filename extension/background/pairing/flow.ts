@@ -6,7 +6,7 @@ import { RelayError } from './relay-client.js';
 
 /** A step forward, for the page that shows the pairing. */
 export interface PairingProgress {
-  status: 'waiting' | 'verifying' | 'registering';
+  status: 'waiting' | 'verifying' | 'registering' | 'finishing';
   /** The new device's code `cccc-pppp-pppp`, once it has one. */
   code?: string;
   expiresAt?: string;
@@ -21,6 +21,10 @@ export function isChannelGone(err: unknown): boolean {
 export function abortMessage(err: unknown): AbortMessage {
   if (err instanceof RelayError && err.code === 'cancelled') {
     return { error: 'cancelled', message: 'the user cancelled the pairing' };
+  }
+  if (err instanceof RelayError && err.code === 'expired') {
+    // The signed-in device gave up waiting for `done` while the channel may still be open.
+    return { error: 'expired', message: 'gave up waiting for the other device' };
   }
   if (err instanceof UserError) return { error: err.code.slice(0, 64) };
   return abortMessageFor(err);

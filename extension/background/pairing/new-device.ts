@@ -1,6 +1,7 @@
 // Pairing, on the new device (role `a` of docs/pairing-transcript.md): get a channel from the
-// relay, make the password, show the code, run EC-J-PAKE, and sign in with the client the
-// signed-in device registered for us. The user's password never reaches this device.
+// relay, make the password, show the code, run EC-J-PAKE, sign in with the client the
+// signed-in device registered for us, and tell it so with the sealed `done` step (it reports
+// success only then). The user's password never reaches this device.
 import {
   formatPairingCode,
   generatePairingPassword,
@@ -76,7 +77,10 @@ export async function pairAsNewDevice(
     const message = PayloadMessage.safeParse(await wait('payload'));
     if (!message.success) throw new JpakeError('invalid_message', 'the payload step is malformed');
     const payload = decodePairingPayload(party.openPayload(message.data.sealed));
-    return await signInWith(deps, payload);
+    return await signInWith(deps, payload, async () => {
+      phase = 'finish';
+      await relay.put(created.channel, 'done', party.sealDone(), signal);
+    });
   } catch (err) {
     // Closing the channel tells the other device at once instead of at its next timeout.
     if (channel !== null && !isChannelGone(err)) await relay.abort(channel, abortMessage(err));
@@ -85,13 +89,23 @@ export async function pairAsNewDevice(
 }
 
 /**
- * Stores the received client exactly as a sign-in by hand would. If this device cannot use it
- * after all, the client is removed again (with its own token), so the account keeps no device
- * that never arrived.
+ * Stores the received client exactly as a sign-in by hand would, then writes `done`. If this
+ * device cannot use it after all, or `done` cannot be written (the other device gave up, which
+ * deletes the client), the account is forgotten again and the client removed (with its own
+ * token), so neither device keeps a half-added one.
+ *
+ * `done` goes out after GET /v1/clients with the new token (nameGivenTo) and after storing,
+ * not after the first hello of the WebSocket: the GET already shows the server accepts the
+ * token, while the connection retries with back-off and could outlast the other side's wait.
  */
-async function signInWith(deps: NewDeviceDeps, payload: PairingPayload): Promise<NewDeviceResult> {
+async function signInWith(
+  deps: NewDeviceDeps,
+  payload: PairingPayload,
+  sendDone: () => Promise<void>,
+): Promise<NewDeviceResult> {
   const api = deps.api(payload.serverUrl);
   const discard = () => api.deleteClient(payload.clientToken, payload.clientId).catch(() => {});
+  let stored = false;
   let deviceName: string;
   try {
     if (
@@ -117,8 +131,12 @@ async function signInWith(deps: NewDeviceDeps, payload: PairingPayload): Promise
       clientToken: payload.clientToken,
     };
     await deps.accounts.set(account);
+    stored = true;
     await deps.settings.update({ notice: null });
+    await sendDone();
   } catch (err) {
+    // Nothing has started with the stored account yet (onSignedIn comes after `done`).
+    if (stored) await deps.accounts.clear().catch(() => {});
     await discard();
     throw err;
   }

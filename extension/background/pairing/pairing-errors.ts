@@ -13,9 +13,10 @@ export type PairingSide = 'a' | 'b';
  * - `connect`: before the other device showed up (a: waiting for b1; b: PUT b1, waiting for a1);
  * - `exchange`: the J-PAKE rounds;
  * - `confirm`: own key-confirmation tag written, waiting for the peer's;
- * - `deliver`: after key confirmation (registering, sending or receiving the payload).
+ * - `deliver`: after key confirmation (registering, sending or receiving the payload);
+ * - `finish`: the `done` step (a: writing it after storing the credentials; b: waiting for it).
  */
-export type PairingPhase = 'connect' | 'exchange' | 'confirm' | 'deliver';
+export type PairingPhase = 'connect' | 'exchange' | 'confirm' | 'deliver' | 'finish';
 
 const AGAIN_A = 'Press “Try again” for a new code.';
 const AGAIN_B = 'Press “Try again” on the new device for a new code, and type that one here.';
@@ -34,14 +35,16 @@ export function explainPairingFailure(
   const again = side === 'a' ? AGAIN_A : AGAIN_B;
   if (err instanceof RelayError) return fromRelay(err, side, phase, again);
   if (isJpakeError(err, 'key_confirmation_failed')) return codesDiffer(side);
-  if (isJpakeError(err)) {
-    // A proof, point or sealed payload that does not check out: altered on the way.
-    return new UserError(
-      'tampered',
-      `A pairing message was damaged or changed on the way, so pairing stopped to keep your account safe. ${again}`,
-    );
-  }
+  // A proof, point, sealed payload or `done` that does not check out: altered on the way.
+  if (isJpakeError(err)) return tampered(again);
   return err;
+}
+
+function tampered(again: string): UserError {
+  return new UserError(
+    'tampered',
+    `A pairing message was damaged or changed on the way, so pairing stopped to keep your account safe. ${again}`,
+  );
 }
 
 function fromRelay(
@@ -59,11 +62,20 @@ function fromRelay(
         'The push server cannot be reached. Check your connection and the server address, then try again.',
       );
     case 'expired':
+      // b waits for `done` a bounded time only (DONE_TIMEOUT_MS), often well before the code's end.
+      if (side === 'b' && phase === 'finish') {
+        return new UserError(
+          'not_finished',
+          `The new device did not finish signing in, so it was not added. ${again}`,
+        );
+      }
       return new UserError(
         'expired',
         `The code expired before pairing finished (a code lasts 5 minutes). ${again}`,
       );
     case 'step_taken':
+      // Only this device writes `done`: someone else's is a forgery (the relay, or a guess).
+      if (phase === 'finish') return tampered(again);
       return new UserError(
         'step_taken',
         `Another device answered this code at the same time, so it cannot be used any more. ${again}`,
@@ -91,6 +103,12 @@ function fromRelay(
       }
       // The peer closes the channel right after it rejects our confirmation tag.
       if (phase === 'confirm') return codesDiffer(side);
+      if (side === 'b' && phase === 'finish') {
+        return new UserError(
+          'peer_stopped',
+          `The new device could not finish signing in and stopped the pairing, so it was not added. ${again}`,
+        );
+      }
       return new UserError('peer_stopped', `The other device stopped the pairing. ${again}`);
   }
 }

@@ -27,6 +27,7 @@ const STATUSES = [
   'waiting',
   'verifying',
   'registering',
+  'finishing',
   'done',
   'failed',
   'cancelled',
@@ -36,6 +37,7 @@ const RUNNING: ReadonlySet<PairingStatus> = new Set([
   'waiting',
   'verifying',
   'registering',
+  'finishing',
 ]);
 
 export const INTERRUPTED = {

@@ -1,6 +1,7 @@
 // Both pairing flows against each other through the fake server's relay, with real J-PAKE:
 // what the user sees on each device, what ends up in storage, and what the server keeps.
 import { describe, expect, it, vi } from 'vitest';
+import { flipByte } from '../../../shared/crypto/jpake/test-helpers.js';
 import { AccountService } from '../account.js';
 import { AccountStore } from '../account-store.js';
 import { type FetchLike, ServerApi } from '../api-client.js';
@@ -12,7 +13,11 @@ import { PairingService } from './pairing-service.js';
 import { PairingRelay } from './relay-client.js';
 
 /** One browser with the add-on: its own storage, sharing the fake server with the others. */
-async function device(server: FakeServer, fetchImpl: FetchLike = server.fetch) {
+async function device(
+  server: FakeServer,
+  fetchImpl: FetchLike = server.fetch,
+  options: { doneTimeoutMs?: number } = {},
+) {
   const area = new MemoryArea();
   const accounts = new AccountStore(area);
   const settings = new SettingsStore(area);
@@ -37,6 +42,7 @@ async function device(server: FakeServer, fetchImpl: FetchLike = server.fetch) {
       api,
       accounts,
       onUnauthorized: async () => void counts.unauthorized++,
+      ...options,
     },
   });
   const account = new AccountService({
@@ -50,8 +56,12 @@ async function device(server: FakeServer, fetchImpl: FetchLike = server.fetch) {
 
 type Device = Awaited<ReturnType<typeof device>>;
 
-async function signedInLaptop(server: FakeServer, fetchImpl?: FetchLike): Promise<Device> {
-  const laptop = await device(server, fetchImpl);
+async function signedInLaptop(
+  server: FakeServer,
+  fetchImpl?: FetchLike,
+  options: { doneTimeoutMs?: number } = {},
+): Promise<Device> {
+  const laptop = await device(server, fetchImpl, options);
   await laptop.account.signUp({
     username: 'alice',
     password: 'correct horse',
@@ -131,6 +141,11 @@ describe('pairing a new device with a signed-in one', () => {
     expect(theirs?.clientToken).not.toBe(mine?.clientToken);
     expect([...server.clients.values()].map((c) => c.name).sort()).toEqual(['Laptop', 'Phone']);
     expect(phone.counts.syncs).toBe(1);
+    // The laptop reported success only after the phone's sealed `done`.
+    expect(server.step(channelOf(code), 'done')).toMatchObject({
+      sealed: expect.stringMatching(/^[A-Za-z0-9_-]{80}$/),
+    });
+    expect(server.step(channelOf(code), 'abort')).toBeUndefined();
     // The password never travelled: the new device only knows its own token.
     expect(
       JSON.stringify(server.pairings.get(channelOf(code))?.steps.get('payload')),
@@ -342,6 +357,185 @@ describe('pairing a new device with a signed-in one', () => {
     expect((await laptop.pairing.view()).error?.code).toBe('unauthorized');
     expect(laptop.counts.unauthorized).toBe(1);
     expect(server.clients.size).toBe(0);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+});
+
+describe('the done step: the signed-in device reports success only after the new device’s', () => {
+  /** The laptop's client plus the one registered for the phone, by name. */
+  const names = (server: FakeServer) => [...server.clients.values()].map((c) => c.name).sort();
+
+  it('shows “waiting for the new device to finish” until the done arrives', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    // Holds the phone's `done` back until the laptop has shown that it waits for it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowDone: FetchLike = async (input, init) => {
+      if (init.method === 'PUT' && input.endsWith('/done')) await held;
+      return server.fetch(input, init);
+    };
+    const slowPhone = await device(server, slowDone);
+    const code = await codeOf(slowPhone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await vi.waitFor(async () => {
+      expect((await laptop.pairing.view()).status).toBe('finishing');
+    });
+    expect(server.step(channelOf(code), 'payload')).toBeDefined();
+    release();
+    await settle(laptop, slowPhone);
+    expect((await laptop.pairing.view()).status).toBe('done');
+    expect((await slowPhone.pairing.view()).status).toBe('done');
+    expect(names(server)).toEqual(['Laptop', 'Phone']);
+  });
+
+  it('an altered payload: the new device aborts, the signed-in one deletes the client and fails', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    server.tamper = (step, message) =>
+      step === 'payload'
+        ? { sealed: flipByte((message as { sealed: string }).sealed, 40) }
+        : message;
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'tampered' },
+    });
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({ error: 'decrypt_failed' });
+    expect(server.step(channelOf(code), 'done')).toBeUndefined();
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'peer_stopped',
+        message: expect.stringContaining('could not finish signing in'),
+      },
+    });
+    // The client registered for the phone was deleted again: only the laptop is left.
+    expect(server.requests).toContain('POST /v1/clients');
+    expect(names(server)).toEqual(['Laptop']);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+
+  it('a done the relay wrote itself: rejected, the client deleted, and the new device signs out again', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    // The phone's own `done` goes out only after the laptop has decided, so the run is the
+    // same every time (otherwise the phone may find the step taken first: also a failure).
+    const lateDone: FetchLike = async (input, init) => {
+      if (init.method === 'PUT' && input.endsWith('/done')) {
+        await vi.waitFor(async () => expect((await laptop.pairing.view()).status).toBe('failed'));
+      }
+      return server.fetch(input, init);
+    };
+    const phone = await device(server, lateDone);
+    // When the phone fetches the payload, the relay writes a `done` of its own: the
+    // well-formed `{sealed}` anyone without the session key can make.
+    server.tamper = (step, message) => {
+      const steps = server.pairings.get(channelOf(code))?.steps;
+      if (step === 'payload' && steps && !steps.has('done')) {
+        steps.set('done', { sealed: 'A'.repeat(80) });
+      }
+      return message;
+    };
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'tampered', message: expect.stringContaining('changed on the way') },
+    });
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({ error: 'decrypt_failed' });
+    expect(names(server)).toEqual(['Laptop']);
+    // The laptop's abort closed the channel, so the phone's `done` is refused and it undoes
+    // its sign-in: it stored the account, but never started with it.
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'peer_stopped' },
+    });
+    expect(await phone.accounts.get()).toBeNull();
+    expect(phone.counts.syncs).toBe(0);
+  });
+
+  it('a done step taken before the new device writes its own: it signs out again', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    // Someone wrote `done` while the laptop had not looked yet (it reads it only after the
+    // payload): the phone must not trust a run whose last step is not its own.
+    server.tamper = (step, message) => {
+      const steps = server.pairings.get(channelOf(code))?.steps;
+      if (step === 'payload' && steps && !steps.has('done')) steps.set('done', { ok: true });
+      return message;
+    };
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect((await laptop.pairing.view()).status).toBe('failed');
+    expect(names(server)).toEqual(['Laptop']);
+    expect((await phone.pairing.view()).status).toBe('failed');
+    expect(['tampered', 'peer_stopped']).toContain((await phone.pairing.view()).error?.code);
+    expect(await phone.accounts.get()).toBeNull();
+  });
+
+  it('a done the relay altered on the way (or a plain {ok:true}) is rejected and the client deleted', async () => {
+    for (const forge of [
+      (m: { sealed: string }) => ({ sealed: flipByte(m.sealed, 30) }),
+      () => ({ ok: true }),
+    ]) {
+      const server = new FakeServer();
+      const laptop = await signedInLaptop(server);
+      const phone = await device(server);
+      server.tamper = (step, message) =>
+        step === 'done' ? forge(message as { sealed: string }) : message;
+      const code = await codeOf(phone);
+      await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+      await settle(laptop, phone);
+      expect(await laptop.pairing.view()).toMatchObject({
+        status: 'failed',
+        error: { code: 'tampered' },
+      });
+      expect(server.step(channelOf(code), 'abort')).toMatchObject({
+        error: expect.stringMatching(/^(decrypt_failed|invalid_message)$/),
+      });
+      // The phone had written a genuine `done` and cannot learn of the forgery in this run; the
+      // deleted client makes the server refuse its token, which signs it out (connection.ts).
+      expect(names(server)).toEqual(['Laptop']);
+    }
+  });
+
+  it('no done in time: the signed-in device deletes the client, closes the channel and fails', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server, undefined, { doneTimeoutMs: 300 });
+    // The phone loses the network right after it received the payload.
+    let offline = false;
+    const flaky: FetchLike = async (input, init) => {
+      if (offline) throw new TypeError('Failed to fetch');
+      const response = await server.fetch(input, init);
+      if (input.endsWith('/payload') && response.status === 200) offline = true;
+      return response;
+    };
+    const phone = await device(server, flaky);
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect(await laptop.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'not_finished', message: expect.stringContaining('did not finish') },
+    });
+    expect(server.step(channelOf(code), 'done')).toBeUndefined();
+    expect(server.step(channelOf(code), 'abort')).toMatchObject({ error: 'expired' });
+    // The laptop deleted it (the phone could not reach the server to do so itself).
+    expect(server.requests.filter((r) => r.startsWith('DELETE /v1/clients/'))).toHaveLength(1);
+    expect(names(server)).toEqual(['Laptop']);
+    expect(await phone.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: { code: 'offline' },
+    });
     expect(await phone.accounts.get()).toBeNull();
   });
 });

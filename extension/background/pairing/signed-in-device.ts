@@ -1,8 +1,10 @@
 // Pairing, on the device that is signed in already (role `b` of docs/pairing-transcript.md):
 // the user types the new device's code; after EC-J-PAKE and key confirmation this device
 // registers a client for the new one (Bearer of its own client, PROTOCOL §2) and sends it the
-// credentials sealed under the agreed key. A pairing that fails after the client was
-// registered deletes it again: the account keeps no half-added device.
+// credentials sealed under the agreed key, then waits for the new device's sealed `done` before
+// it reports success. A pairing that fails after the client was registered (also: no `done`, an
+// `abort`, or a `done` that does not open) deletes it again: the account keeps no half-added
+// device.
 import { isJpakeError, JpakeParty, parsePairingCode } from '../../../shared/crypto/jpake/index.js';
 import { PAIRING_TTL_SECONDS } from '../../../shared/protocol.js';
 import { type AccountStore, isSignedIn, type SignedInAccount } from '../account-store.js';
@@ -11,7 +13,7 @@ import { toUiError, UserError } from '../errors.js';
 import { abortMessage, isChannelGone, type PairingProgress, throwIfCancelled } from './flow.js';
 import { explainPairingFailure, type PairingPhase } from './pairing-errors.js';
 import { encodePairingPayload } from './pairing-payload.js';
-import type { PairingRelay } from './relay-client.js';
+import { type PairingRelay, RelayError } from './relay-client.js';
 
 export interface SignedInDeviceDeps {
   relay: (serverUrl: string) => PairingRelay;
@@ -20,7 +22,16 @@ export interface SignedInDeviceDeps {
   /** The server refused this device's own token: it was removed from another device. */
   onUnauthorized: () => Promise<void>;
   now?: () => number;
+  /** How long to wait for the new device's `done` after the payload (default DONE_TIMEOUT_MS). */
+  doneTimeoutMs?: number;
 }
+
+/**
+ * The new device needs a few requests after the payload arrives (open it, GET /v1/clients with
+ * its token, store, PUT done), seconds even on a slow line; a minute is generous, and the user
+ * is not left watching "waiting…" for the rest of the code's five minutes when it went away.
+ */
+export const DONE_TIMEOUT_MS = 60_000;
 
 export interface PairingCode {
   channel: string;
@@ -70,8 +81,9 @@ export async function pairAsSignedInDevice(
   const { channel, password } = input.code;
   const relay = deps.relay(account.serverUrl);
   const api = deps.api(account.serverUrl);
+  const now = deps.now ?? Date.now;
   // This side never learns expiresAt; the relay's 404 for a dead channel usually ends it sooner.
-  const deadline = (deps.now ?? Date.now)() + PAIRING_TTL_SECONDS * 1000;
+  const deadline = now() + PAIRING_TTL_SECONDS * 1000;
   const wait = (step: string) => relay.waitFor(channel, step, { deadline, signal });
   let phase: PairingPhase = 'connect';
   let registered: string | null = null;
@@ -104,10 +116,21 @@ export async function pairAsSignedInDevice(
       }),
     );
     await relay.put(channel, 'payload', { sealed }, signal);
+    // Not done yet: the new device may still fail to open or use the payload (the relay may
+    // have altered it). Only its sealed `done` says it holds working credentials; the relay
+    // cannot forge it, so openDone() throws for anything else and the catch below undoes it.
+    phase = 'finish';
+    progress({ status: 'finishing' });
+    const doneDeadline = Math.min(deadline, now() + (deps.doneTimeoutMs ?? DONE_TIMEOUT_MS));
+    party.openDone(await relay.waitFor(channel, 'done', { deadline: doneDeadline, signal }));
     return { deviceName: input.deviceName };
   } catch (err) {
+    // Abort first, so a new device still at work gets a 404 for its `done` and signs out again
+    // instead of reporting a success this side is about to undo. A `done` that timed out
+    // (`expired` here) leaves the channel open, so it needs the abort too.
+    const timedOut = phase === 'finish' && err instanceof RelayError && err.code === 'expired';
+    if (!isChannelGone(err) || timedOut) await relay.abort(channel, abortMessage(err));
     const removed = registered === null || (await removeClient(api, account, registered));
-    if (!isChannelGone(err)) await relay.abort(channel, abortMessage(err));
     if (err instanceof ApiError && err.status === 401) await deps.onUnauthorized();
     const explained = explainPairingFailure(err, 'b', phase);
     if (removed) throw explained;

@@ -32,6 +32,13 @@ describe('describePairing', () => {
       progress: 'Adding the device…',
       showCode: false,
     });
+    // Still cancellable: success is not reported before the new device's `done`.
+    expect(describePairing({ ...add, status: 'finishing' })).toMatchObject({
+      progress: 'Waiting for the new device to finish…',
+      showCode: false,
+      canCancel: true,
+      success: null,
+    });
   });
 
   it('names the device added, and the account signed in to', () => {

@@ -18,6 +18,7 @@ const NEW_DEVICE_PROGRESS: Partial<Record<PairingView['status'], string>> = {
   waiting: 'Waiting for your other device…',
   verifying: 'Verifying…',
   registering: 'Verified. Signing in…',
+  finishing: 'Finishing…',
 };
 
 const ADD_DEVICE_PROGRESS: Partial<Record<PairingView['status'], string>> = {
@@ -25,13 +26,16 @@ const ADD_DEVICE_PROGRESS: Partial<Record<PairingView['status'], string>> = {
   waiting: 'Connecting to the new device…',
   verifying: 'Verifying…',
   registering: 'Adding the device…',
+  finishing: 'Waiting for the new device to finish…',
 };
 
 export function describePairing(
   view: PairingView,
   options: { notificationsOn: boolean } = { notificationsOn: true },
 ): PairingText {
-  const running = ['starting', 'waiting', 'verifying', 'registering'].includes(view.status);
+  const running = ['starting', 'waiting', 'verifying', 'registering', 'finishing'].includes(
+    view.status,
+  );
   const table = view.role === 'add-device' ? ADD_DEVICE_PROGRESS : NEW_DEVICE_PROGRESS;
   const text: PairingText = {
     progress: table[view.status] ?? '',
