@@ -12,6 +12,7 @@ import { ConnectionManager } from './connection.js';
 import { NotificationLog } from './notification-log.js';
 import { handlePageRequest } from './page-requests.js';
 import { PageTabs } from './page-tabs.js';
+import { LeftoverClients } from './pairing/leftover-clients.js';
 import { PairingManager } from './pairing/pairing-manager.js';
 import { PairingService } from './pairing/pairing-service.js';
 import { PairingRelay } from './pairing/relay-client.js';
@@ -148,7 +149,13 @@ export function createBackground(browser: Browser) {
       hasHostPermission,
       onSignedIn: () => connection.sync(),
     },
-    signedInDevice: { relay, api, accounts, onUnauthorized: deviceRemoved },
+    signedInDevice: {
+      relay,
+      api,
+      accounts,
+      leftovers: new LeftoverClients(session),
+      onUnauthorized: deviceRemoved,
+    },
   });
 
   const uiContext: UiContext = {
@@ -192,5 +199,5 @@ export function createBackground(browser: Browser) {
       ),
   });
 
-  return { route, connection, prompts, system };
+  return { route, connection, prompts, system, pairing };
 }

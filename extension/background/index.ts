@@ -28,3 +28,5 @@ async function ensureWakeAlarm(): Promise<void> {
 void ensureWakeAlarm();
 void background.connection.sync();
 void background.system.refreshBadge();
+// A background stopped mid-pairing may have left a half-added device on the account.
+void background.pairing.recover();

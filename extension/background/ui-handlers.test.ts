@@ -4,6 +4,7 @@ import { AccountService } from './account.js';
 import { AccountStore, isSignedIn } from './account-store.js';
 import { ServerApi } from './api-client.js';
 import { NotificationLog } from './notification-log.js';
+import { LeftoverClients } from './pairing/leftover-clients.js';
 import { PairingManager } from './pairing/pairing-manager.js';
 import { PairingService } from './pairing/pairing-service.js';
 import { PairingRelay } from './pairing/relay-client.js';
@@ -49,7 +50,13 @@ function setup(options: { permitted?: boolean } = {}) {
         hasHostPermission: async () => true,
         onSignedIn: async () => void syncs++,
       },
-      signedInDevice: { relay, api, accounts, onUnauthorized: async () => {} },
+      signedInDevice: {
+        relay,
+        api,
+        accounts,
+        leftovers: new LeftoverClients(new MemoryArea()),
+        onUnauthorized: async () => {},
+      },
     }),
     api,
     connectionState: async () => 'connected',

@@ -81,6 +81,35 @@ describe('PairingManager', () => {
     expect(await new PairingManager(area).view()).toMatchObject({ status: 'failed' });
   });
 
+  it('adds what became of a half-added device to the "interrupted" of an add-device pairing only', async () => {
+    const area = new MemoryArea();
+    const before = new PairingManager(area);
+    before.start('add-device', controllable().run);
+    await vi.waitFor(async () =>
+      expect(await area.get('pairing')).toMatchObject({ status: 'starting' }),
+    );
+    const after = new PairingManager(area);
+    await after.explainInterrupted('“Phone” was removed again.');
+    expect(await after.view()).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'interrupted',
+        message:
+          'Pairing was interrupted (the add-on was restarted). “Phone” was removed again. Please start again.',
+      },
+    });
+    // A pairing started since (here a new device's) is left as it is.
+    const run = controllable();
+    after.start('new-device', run.run);
+    await after.explainInterrupted('“Phone” was removed again.');
+    expect(await after.view()).toMatchObject({ role: 'new-device', status: 'starting' });
+    // And so is one that had ended before the restart.
+    run.fail(new Error('a bug'));
+    await after.settled();
+    await new PairingManager(area).explainInterrupted('“Phone” was removed again.');
+    expect((await new PairingManager(area).view()).error?.code).toBe('internal');
+  });
+
   it('keeps how a finished pairing ended across a restart', async () => {
     const area = new MemoryArea();
     const before = new PairingManager(area);

@@ -40,10 +40,17 @@ const RUNNING: ReadonlySet<PairingStatus> = new Set([
   'finishing',
 ]);
 
-export const INTERRUPTED = {
-  code: 'interrupted',
-  message: 'Pairing was interrupted (the add-on was restarted). Please start again.',
-};
+const INTERRUPTED_LEAD = 'Pairing was interrupted (the add-on was restarted).';
+
+/** The error of a pairing that a stopped background left; `detail` says what was undone. */
+export function interrupted(detail?: string): { code: string; message: string } {
+  return {
+    code: 'interrupted',
+    message: `${INTERRUPTED_LEAD}${detail ? ` ${detail}` : ''} Please start again.`,
+  };
+}
+
+export const INTERRUPTED = interrupted();
 
 interface Current {
   id: number;
@@ -73,6 +80,23 @@ export class PairingManager {
     const interrupted: PairingView = { ...stored, status: 'failed', error: INTERRUPTED };
     await this.#persist(interrupted);
     return interrupted;
+  }
+
+  /**
+   * After a restart: adds to the "interrupted" message of the add-device pairing the stopped
+   * background left what became of the device it had added half-way. Leaves a newer pairing,
+   * and one that ended before the stop, as they are.
+   */
+  explainInterrupted(detail: string): Promise<void> {
+    // Checked inside the queue, so a pairing started meanwhile is seen and not overwritten.
+    return this.#writes.run(async () => {
+      if (this.#current) return;
+      const stored = parseView(await this.area.get(KEY));
+      const left = stored !== null && (isRunning(stored) || stored.error?.code === 'interrupted');
+      if (!left || stored.role !== 'add-device') return;
+      const view: PairingView = { ...stored, status: 'failed', error: interrupted(detail) };
+      await this.area.set(KEY, { ...view, code: null });
+    });
   }
 
   /** Starts `run`, cancelling a pairing still running (its channel is closed by its abort). */

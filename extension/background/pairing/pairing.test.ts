@@ -8,24 +8,36 @@ import { type FetchLike, ServerApi } from '../api-client.js';
 import { SettingsStore } from '../settings.js';
 import { MemoryArea } from '../storage-area.js';
 import { FAKE_SERVER_URL, FakeServer } from '../testing/fake-server.js';
+import { LeftoverClients } from './leftover-clients.js';
 import { PairingManager } from './pairing-manager.js';
 import { PairingService } from './pairing-service.js';
 import { PairingRelay } from './relay-client.js';
 
-/** One browser with the add-on: its own storage, sharing the fake server with the others. */
+/** What a browser keeps across a restart of its background: storage.local and storage.session. */
+interface BrowserStorage {
+  area: MemoryArea;
+  session: MemoryArea;
+}
+
+/**
+ * One browser with the add-on: its own storage, sharing the fake server with the others.
+ * Given the storage of an earlier one, it is that browser after its background restarted.
+ */
 async function device(
   server: FakeServer,
   fetchImpl: FetchLike = server.fetch,
   options: { doneTimeoutMs?: number } = {},
+  storage: BrowserStorage = { area: new MemoryArea(), session: new MemoryArea() },
 ) {
-  const area = new MemoryArea();
+  const { area, session } = storage;
   const accounts = new AccountStore(area);
   const settings = new SettingsStore(area);
   await settings.update({ serverUrl: FAKE_SERVER_URL, enabled: true });
   const api = (url: string) => new ServerApi(url, fetchImpl);
   // Polls every few milliseconds instead of every second: same protocol, faster tests.
   const relay = (url: string) => new PairingRelay(url, { fetch: fetchImpl, pollIntervalMs: 3 });
-  const manager = new PairingManager(new MemoryArea());
+  const manager = new PairingManager(session);
+  const leftovers = new LeftoverClients(session);
   const counts = { syncs: 0, unauthorized: 0 };
   const pairing = new PairingService({
     manager,
@@ -41,6 +53,7 @@ async function device(
       relay,
       api,
       accounts,
+      leftovers,
       onUnauthorized: async () => void counts.unauthorized++,
       ...options,
     },
@@ -51,7 +64,7 @@ async function device(
     api,
     onSignedOut: async () => {},
   });
-  return { accounts, settings, manager, pairing, account, counts };
+  return { storage, accounts, settings, manager, leftovers, pairing, account, counts };
 }
 
 type Device = Awaited<ReturnType<typeof device>>;
@@ -285,6 +298,7 @@ describe('pairing a new device with a signed-in one', () => {
     });
     expect(server.requests).toContain('POST /v1/clients');
     expect([...server.clients.values()].map((c) => c.name)).toEqual(['Laptop']);
+    expect(await laptop.leftovers.all()).toEqual([]);
     // Its abort closed the channel, so the new device stops too.
     await settle(phone);
     expect(await phone.pairing.view()).toMatchObject({
@@ -389,6 +403,8 @@ describe('the done step: the signed-in device reports success only after the new
     expect((await laptop.pairing.view()).status).toBe('done');
     expect((await slowPhone.pairing.view()).status).toBe('done');
     expect(names(server)).toEqual(['Laptop', 'Phone']);
+    // Confirmed by its `done`: the phone's client is no leftover for a later start to delete.
+    expect(await laptop.leftovers.all()).toEqual([]);
   });
 
   it('an altered payload: the new device aborts, the signed-in one deletes the client and fails', async () => {
@@ -537,5 +553,155 @@ describe('the done step: the signed-in device reports success only after the new
       error: { code: 'offline' },
     });
     expect(await phone.accounts.get()).toBeNull();
+  });
+});
+
+describe('a signed-in device whose background is stopped mid-pairing', () => {
+  const names = (server: FakeServer) => [...server.clients.values()].map((c) => c.name).sort();
+  const phoneClientId = (server: FakeServer) =>
+    [...server.clients.values()].find((c) => c.name === 'Phone')?.clientId;
+
+  /**
+   * Pairs until the laptop waits for the phone's `done` (held back on the phone), then stops
+   * the laptop's background there: its requests never answer again, so its run neither goes
+   * on nor reaches its clean-up, as when Chromium stops the service worker.
+   */
+  async function stoppedWhileFinishing() {
+    const server = new FakeServer();
+    let stopped = false;
+    const mortal: FetchLike = (input, init) =>
+      stopped ? new Promise<Response>(() => {}) : server.fetch(input, init);
+    const laptop = await signedInLaptop(server, mortal);
+    let releaseDone = () => {};
+    const held = new Promise<void>((resolve) => {
+      releaseDone = resolve;
+    });
+    const slowDone: FetchLike = async (input, init) => {
+      if (init.method === 'PUT' && input.endsWith('/done')) await held;
+      return server.fetch(input, init);
+    };
+    const phone = await device(server, slowDone);
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    // What the next background finds is what reached storage.session, not the memory.
+    await vi.waitFor(async () => {
+      expect(await laptop.storage.session.get('pairing')).toMatchObject({ status: 'finishing' });
+    });
+    stopped = true;
+    return { server, laptop, phone, code, releaseDone };
+  }
+
+  /** The laptop's browser with a new background: same storage, no run in memory. */
+  const restarted = (server: FakeServer, laptop: Device) =>
+    device(server, server.fetch, {}, laptop.storage);
+
+  it('records the client before sending the payload, by id only, not by its token', async () => {
+    const { server, laptop, releaseDone } = await stoppedWhileFinishing();
+    const id = phoneClientId(server);
+    expect(server.requests.indexOf('POST /v1/clients')).toBeGreaterThan(-1);
+    expect(await laptop.leftovers.all()).toEqual([
+      {
+        serverUrl: FAKE_SERVER_URL,
+        username: 'alice',
+        clientId: id,
+        deviceName: 'Phone',
+        registeredAt: expect.any(String),
+      },
+    ]);
+    const token = [...server.clients.entries()].find(([, c]) => c.clientId === id)?.[0];
+    expect(JSON.stringify(await laptop.storage.session.get('pairingLeftovers'))).not.toContain(
+      token,
+    );
+    releaseDone();
+  });
+
+  it('stopped while waiting for done: the next start deletes the client, forgets the record and says so', async () => {
+    const { server, laptop, phone, code, releaseDone } = await stoppedWhileFinishing();
+    const id = phoneClientId(server);
+    expect(names(server)).toEqual(['Laptop', 'Phone']);
+
+    const after = await restarted(server, laptop);
+    await after.pairing.recover();
+    expect(server.requests).toContain(`DELETE /v1/clients/${id}`);
+    expect(names(server)).toEqual(['Laptop']);
+    expect(await after.leftovers.all()).toEqual([]);
+    // The pairing page, opened or polling, wakes the background and reads this.
+    expect(await after.pairing.view()).toMatchObject({
+      role: 'add-device',
+      status: 'failed',
+      error: {
+        code: 'interrupted',
+        message:
+          'Pairing was interrupted (the add-on was restarted). The device it had added half-way, “Phone”, was removed again. Please start again.',
+      },
+    });
+
+    // The race the laptop cannot see: the phone finished just as the laptop stopped. Its
+    // `done` is accepted (the channel is still open), but the token it holds is refused, which
+    // signs it out with a notice once it connects (connection.ts → AccountService.deviceRemoved).
+    releaseDone();
+    await settle(phone);
+    expect((await phone.pairing.view()).status).toBe('done');
+    expect(server.step(channelOf(code), 'done')).toBeDefined();
+    const token = (await phone.accounts.get())?.clientToken ?? '';
+    await expect(
+      new ServerApi(FAKE_SERVER_URL, server.fetch).listClients(token),
+    ).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('does not delete a device whose pairing succeeded before the restart', async () => {
+    const server = new FakeServer();
+    const laptop = await signedInLaptop(server);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
+    await settle(laptop, phone);
+    expect((await laptop.pairing.view()).status).toBe('done');
+
+    const after = await restarted(server, laptop);
+    await after.pairing.recover();
+    expect(server.requests.filter((r) => r.startsWith('DELETE '))).toEqual([]);
+    expect(names(server)).toEqual(['Laptop', 'Phone']);
+    expect(await after.pairing.view()).toMatchObject({ status: 'done', deviceName: 'Phone' });
+  });
+
+  it('keeps the record while the delete fails, asks the user to remove the device, and deletes it at the next start', async () => {
+    const { server, laptop, releaseDone } = await stoppedWhileFinishing();
+    const id = phoneClientId(server);
+    server.unreachable.add(`DELETE /v1/clients/${id}`);
+
+    const second = await restarted(server, laptop);
+    expect(await second.pairing.view()).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'interrupted',
+        message: expect.stringContaining('remove “Phone” from the device list'),
+      },
+    });
+    expect(names(server)).toEqual(['Laptop', 'Phone']);
+    expect(await second.leftovers.all()).toMatchObject([{ clientId: id }]);
+
+    server.unreachable.clear();
+    const third = await restarted(server, laptop);
+    expect(await third.pairing.view()).toMatchObject({
+      error: { message: expect.stringContaining('“Phone”, was removed again') },
+    });
+    expect(names(server)).toEqual(['Laptop']);
+    expect(await third.leftovers.all()).toEqual([]);
+    releaseDone();
+  });
+
+  it('a new pairing waits for the clean-up, which never takes its client for a leftover', async () => {
+    const { server, laptop, releaseDone } = await stoppedWhileFinishing();
+    releaseDone();
+    const after = await restarted(server, laptop);
+    const phone = await device(server);
+    const code = await codeOf(phone);
+    // No recover() first: starting is itself a background event that must not race it.
+    await after.pairing.startAddDevice({ code, deviceName: 'Tablet' });
+    await settle(after, phone);
+    expect((await after.pairing.view()).status).toBe('done');
+    expect(names(server)).toEqual(['Laptop', 'Tablet']);
+    expect(await after.leftovers.all()).toEqual([]);
   });
 });

@@ -4,13 +4,15 @@
 // credentials sealed under the agreed key, then waits for the new device's sealed `done` before
 // it reports success. A pairing that fails after the client was registered (also: no `done`, an
 // `abort`, or a `done` that does not open) deletes it again: the account keeps no half-added
-// device.
+// device. Until the outcome is known the client's id waits in LeftoverClients, so a background
+// stopped in the middle deletes it when it starts again (removeLeftoverClients).
 import { isJpakeError, JpakeParty, parsePairingCode } from '../../../shared/crypto/jpake/index.js';
 import { PAIRING_TTL_SECONDS } from '../../../shared/protocol.js';
 import { type AccountStore, isSignedIn, type SignedInAccount } from '../account-store.js';
 import { ApiError, type ServerApi } from '../api-client.js';
 import { toUiError, UserError } from '../errors.js';
 import { abortMessage, isChannelGone, type PairingProgress, throwIfCancelled } from './flow.js';
+import type { LeftoverClient, LeftoverClients } from './leftover-clients.js';
 import { explainPairingFailure, type PairingPhase } from './pairing-errors.js';
 import { encodePairingPayload } from './pairing-payload.js';
 import { type PairingRelay, RelayError } from './relay-client.js';
@@ -19,6 +21,8 @@ export interface SignedInDeviceDeps {
   relay: (serverUrl: string) => PairingRelay;
   api: (serverUrl: string) => ServerApi;
   accounts: AccountStore;
+  /** Where a registered client waits until its pairing is confirmed or undone. */
+  leftovers: LeftoverClients;
   /** The server refused this device's own token: it was removed from another device. */
   onUnauthorized: () => Promise<void>;
   now?: () => number;
@@ -105,6 +109,15 @@ export async function pairAsSignedInDevice(
     throwIfCancelled(signal);
     const client = await api.createClient({ bearer: account.clientToken }, input.deviceName);
     registered = client.clientId;
+    // Written down before the new device can get it: a background stopped from here on (its
+    // catch below never runs) leaves this for the next start to delete.
+    await deps.leftovers.add({
+      serverUrl: account.serverUrl,
+      username: account.username,
+      clientId: client.clientId,
+      deviceName: input.deviceName,
+      registeredAt: new Date(now()).toISOString(),
+    });
     throwIfCancelled(signal);
     const sealed = party.sealPayload(
       encodePairingPayload({
@@ -123,6 +136,9 @@ export async function pairAsSignedInDevice(
     progress({ status: 'finishing' });
     const doneDeadline = Math.min(deadline, now() + (deps.doneTimeoutMs ?? DONE_TIMEOUT_MS));
     party.openDone(await relay.waitFor(channel, 'done', { deadline: doneDeadline, signal }));
+    // The new device holds it now: no longer a leftover. (Inside the try, so a failure to
+    // write this undoes the pairing instead of leaving a working device to be deleted later.)
+    await deps.leftovers.remove(client.clientId);
     return { deviceName: input.deviceName };
   } catch (err) {
     // Abort first, so a new device still at work gets a 404 for its `done` and signs out again
@@ -130,7 +146,15 @@ export async function pairAsSignedInDevice(
     // (`expired` here) leaves the channel open, so it needs the abort too.
     const timedOut = phase === 'finish' && err instanceof RelayError && err.code === 'expired';
     if (!isChannelGone(err) || timedOut) await relay.abort(channel, abortMessage(err));
-    const removed = registered === null || (await removeClient(api, account, registered));
+    let removed = true;
+    if (registered !== null) {
+      const outcome = await removeClient(api, account, registered);
+      removed = outcome === 'removed';
+      // A refused token will not delete it at any later start either; only a server that could
+      // not be reached leaves the record for the next start to try again.
+      // (Should the record stay anyway, the next start's delete gets a 404, which counts as done.)
+      if (outcome !== 'failed') await deps.leftovers.remove(registered).catch(() => {});
+    }
     if (err instanceof ApiError && err.status === 401) await deps.onUnauthorized();
     const explained = explainPairingFailure(err, 'b', phase);
     if (removed) throw explained;
@@ -142,21 +166,62 @@ export async function pairAsSignedInDevice(
   }
 }
 
-/** Deletes the client registered for a pairing that failed; false if the server did not. */
+/**
+ * Deletes the client registered for a pairing that failed: `removed` (also when it was gone
+ * already), `unauthorized` (our own token is refused), or `failed` (no answer, or 5xx).
+ */
 async function removeClient(
   api: ServerApi,
   account: SignedInAccount,
   clientId: string,
-): Promise<boolean> {
+): Promise<'removed' | 'unauthorized' | 'failed'> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await api.deleteClient(account.clientToken, clientId);
-      return true;
+      return 'removed';
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return true; // gone already
+      if (err instanceof ApiError && err.status === 404) return 'removed'; // gone already
       // Our own token is refused: no retry can help.
-      if (err instanceof ApiError && err.status === 401) return false;
+      if (err instanceof ApiError && err.status === 401) return 'unauthorized';
     }
   }
-  return false;
+  return 'failed';
+}
+
+export interface LeftoverOutcome {
+  removed: LeftoverClient[];
+  /** Still on the account as far as this device knows: the user is asked to remove them. */
+  notRemoved: LeftoverClient[];
+}
+
+/**
+ * On background start: deletes the clients a stopped background registered for pairings it
+ * never finished. Such a pairing never saw the new device's `done`, so deleting is the safe
+ * choice even if the new device did sign in just before the stop: its token is then refused
+ * and it signs out with a notice (docs/pairing-transcript.md §10). A client whose deletion
+ * fails for want of an answer stays recorded, for the next start to try again.
+ */
+export async function removeLeftoverClients(
+  deps: Pick<SignedInDeviceDeps, 'api' | 'accounts' | 'leftovers' | 'onUnauthorized'>,
+): Promise<LeftoverOutcome> {
+  const outcome: LeftoverOutcome = { removed: [], notRemoved: [] };
+  for (const leftover of await deps.leftovers.all()) {
+    const account = await deps.accounts.get();
+    if (
+      !isSignedIn(account) ||
+      account.serverUrl !== leftover.serverUrl ||
+      account.username !== leftover.username
+    ) {
+      // Signed out, or into another account, since: no token of ours may delete it any more.
+      await deps.leftovers.remove(leftover.clientId);
+      outcome.notRemoved.push(leftover);
+      continue;
+    }
+    const result = await removeClient(deps.api(account.serverUrl), account, leftover.clientId);
+    if (result !== 'failed') await deps.leftovers.remove(leftover.clientId);
+    (result === 'removed' ? outcome.removed : outcome.notRemoved).push(leftover);
+    // This device was removed from the account meanwhile: sign out, as on any refused token.
+    if (result === 'unauthorized') await deps.onUnauthorized();
+  }
+  return outcome;
 }
