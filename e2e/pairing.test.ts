@@ -3,7 +3,8 @@
 // runs through the relay, and the new device signs in with a client registered for it — no
 // password or recovery key typed. Both then receive and decrypt the same push; removing the
 // new device stops its delivery at once; a wrong code fails on both sides and adds nothing; a
-// background stopped mid-pairing is reported as such.
+// background stopped mid-pairing is reported as such, and a signed-in one stopped after it
+// added the new device deletes it again when it starts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,8 @@ import { launchChromium } from './support/chromium.js';
 import { ensureExtensionBuilt, ROOT } from './support/extension-build.js';
 import {
   CODE_PATTERN,
+  chooseServer,
+  holdDoneProxy,
   mistyped,
   PAIRING_ENDED,
   PAIRING_FAILED,
@@ -59,6 +62,8 @@ async function screenshot(page: UiPage, name: string): Promise<void> {
 
 const devices = "[...document.querySelectorAll('#devices li.device')]";
 const deviceNames = `${devices}.map((li) => li.querySelector('.title').textContent)`;
+const REMOVED_NOTICE =
+  "!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent.includes('removed')";
 
 beforeAll(async () => {
   const extensionDir = ensureExtensionBuilt();
@@ -176,10 +181,7 @@ describe('adding a device with a pairing code', () => {
 
     // The server closes the phone's socket when its client is deleted: it learns at once.
     const phonePopup = await openPopup(phone);
-    await phonePopup.waitFor(
-      "!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent.includes('removed')",
-      60_000,
-    );
+    await phonePopup.waitFor(REMOVED_NOTICE, 60_000);
     await phonePopup.close();
 
     await bid(demo, 'alice', 30);
@@ -252,5 +254,50 @@ describe('adding a device with a pairing code', () => {
       "document.getElementById('progress').textContent === 'Pairing cancelled.'",
     );
     await phoneOptions.close();
+  });
+
+  it('deletes the device it had added when Chromium stops the signed-in background while it waits for done', async () => {
+    // The phone reaches the relay through a proxy that holds its `done` back, so the laptop is
+    // stopped for sure in "finishing": the phone's client is registered and the payload sent.
+    const proxy = await holdDoneProxy(server.config.publicUrl);
+    try {
+      const phoneOptions = await openOptions(phone);
+      await chooseServer(phoneOptions, proxy.url);
+      const fresh = await showPairingCode(phoneOptions);
+      const laptopPairing = await openOptions(laptop);
+      await typePairingCode(laptopPairing, fresh, 'Tablet');
+      await proxy.doneArrived;
+      await laptopPairing.waitFor(
+        "document.getElementById('progress').textContent === 'Waiting for the new device to finish…'",
+      );
+      await laptop.stopBackground?.();
+      // The page's next question wakes a new background, which deletes the client first.
+      await laptopPairing.waitFor(PAIRING_FAILED, 30_000);
+      expect(await textOf(laptopPairing, 'pairing-error')).toBe(
+        'Pairing was interrupted (the add-on was restarted). The device it had added half-way, “Tablet”, was removed again. Please start again.',
+      );
+      // The race the laptop could not see: the phone finishes just after. Its `done` is
+      // accepted (nobody closed the channel), but its token was deleted: it signs out again.
+      proxy.releaseDone();
+      await phoneOptions.waitFor(PAIRING_ENDED, 60_000);
+      expect(await phoneOptions.evaluate(PAIRING_SUCCEEDED)).toBe(true);
+      await phoneOptions.close();
+      await laptopPairing.close();
+
+      const popup = await openPopup(laptop);
+      await popup.waitFor(`${devices}.length >= 1`);
+      expect(await popup.evaluate(deviceNames)).toEqual([`${laptopName} (this device)`]);
+      await popup.close();
+      const phonePopup = await openPopup(phone);
+      await phonePopup.waitFor(REMOVED_NOTICE, 60_000);
+      expect(
+        await phonePopup.evaluate(
+          "browser.storage.local.get('account').then((s) => s.account ?? null)",
+        ),
+      ).toBeNull();
+      await phonePopup.close();
+    } finally {
+      await proxy.close();
+    }
   });
 });

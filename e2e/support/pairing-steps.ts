@@ -1,5 +1,7 @@
 // Pairing a new device with a signed-in one (PROTOCOL §6) as a user does it, on the add-on's
 // pages: "I already use Push on another device" on the new one, "Add a device" on the other.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { js } from './addon-steps.js';
 import type { UiPage } from './ui-page.js';
@@ -51,4 +53,96 @@ export function textOf(page: UiPage, id: string): Promise<string> {
 export function mistyped(code: string): string {
   const last = code.at(-1);
   return `${code.slice(0, -1)}${last === 'a' ? 'b' : 'a'}`;
+}
+
+/** On the options page: chooses a push server, without touching the notifications switch. */
+export async function chooseServer(options: UiPage, serverUrl: string): Promise<void> {
+  await options.fill('#server-url', serverUrl);
+  await options.click('#server-test');
+  await options.waitFor(
+    "document.getElementById('server-status').textContent.startsWith('Connected')",
+  );
+  await options.click('#server-save');
+  await options.waitFor("document.getElementById('server-status').textContent === 'Saved.'");
+}
+
+export interface DoneHoldingProxy {
+  /** The proxy's address, on the same loopback host as the server (the manifest allows it). */
+  url: string;
+  /** Resolves when a `done` step arrives; the proxy holds it until releaseDone(). */
+  doneArrived: Promise<void>;
+  releaseDone(): void;
+  close(): Promise<void>;
+}
+
+/** Request headers that describe the body or the connection rather than the request. */
+const HOP_HEADERS = new Set([
+  'connection',
+  'content-encoding',
+  'content-length',
+  'host',
+  'keep-alive',
+  'transfer-encoding',
+]);
+
+/**
+ * A plain HTTP proxy in front of the push server that holds back the new device's `done` step.
+ * A new device using it makes the signed-in one wait in "finishing" for as long as a test needs
+ * (a new device's request gives up after 15 s, so release it well before).
+ */
+export async function holdDoneProxy(target: string): Promise<DoneHoldingProxy> {
+  let arrived = () => {};
+  const doneArrived = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let releaseDone = () => {};
+  const released = new Promise<void>((resolve) => {
+    releaseDone = resolve;
+  });
+  const proxy = createServer((request, response) => {
+    void (async () => {
+      const body = await readBody(request);
+      if (request.method === 'PUT' && /^\/v1\/pairings\/[^/]+\/done$/.test(request.url ?? '')) {
+        arrived();
+        await released;
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (typeof value === 'string' && !HOP_HEADERS.has(name)) headers.set(name, value);
+      }
+      const upstream = await fetch(new URL(request.url ?? '/', target), {
+        method: request.method,
+        headers,
+        // The relay's and the API's bodies are JSON text.
+        body: body.length ? body.toString('utf8') : undefined,
+      });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      const out: Record<string, string> = {};
+      // fetch() has decoded the body already, so its encoding and length headers no longer fit.
+      upstream.headers.forEach((value, name) => {
+        if (!HOP_HEADERS.has(name)) out[name] = value;
+      });
+      response.writeHead(upstream.status, out).end(answer);
+    })().catch(() => response.destroy());
+  });
+  const host = new URL(target).hostname;
+  await new Promise<void>((resolve) => proxy.listen(0, host, resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    doneArrived,
+    releaseDone,
+    close: () =>
+      new Promise<void>((resolve) => {
+        releaseDone();
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
