@@ -387,8 +387,12 @@ describe('the done step: the signed-in device reports success only after the new
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let doneWritten = false;
     const slowDone: FetchLike = async (input, init) => {
-      if (init.method === 'PUT' && input.endsWith('/done')) await held;
+      if (init.method === 'PUT' && input.endsWith('/done')) {
+        doneWritten = true;
+        await held;
+      }
       return server.fetch(input, init);
     };
     const slowPhone = await device(server, slowDone);
@@ -576,8 +580,12 @@ describe('a signed-in device whose background is stopped mid-pairing', () => {
     const held = new Promise<void>((resolve) => {
       releaseDone = resolve;
     });
+    let doneWritten = false;
     const slowDone: FetchLike = async (input, init) => {
-      if (init.method === 'PUT' && input.endsWith('/done')) await held;
+      if (init.method === 'PUT' && input.endsWith('/done')) {
+        doneWritten = true;
+        await held;
+      }
       return server.fetch(input, init);
     };
     const phone = await device(server, slowDone);
@@ -587,6 +595,9 @@ describe('a signed-in device whose background is stopped mid-pairing', () => {
     await vi.waitFor(async () => {
       expect(await laptop.storage.session.get('pairing')).toMatchObject({ status: 'finishing' });
     });
+    // The phone must have checked its token and be writing `done` (held) before the laptop
+    // stops; otherwise whether it finishes would depend on how the two polls interleave.
+    await vi.waitFor(() => expect(doneWritten).toBe(true), { timeout: 5000 });
     stopped = true;
     return { server, laptop, phone, code, releaseDone };
   }
