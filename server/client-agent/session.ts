@@ -222,7 +222,9 @@ export class Session {
         this.state.unacked.delete(frame.id);
         this.state.consumer.ack(message);
         this.deps.metrics.acks.inc();
-        this.deps.log.info({ event: 'push.acked', messageId: shortId(frame.id) }, 'acked');
+        if (this.deps.log.isLevelEnabled('info')) {
+          this.deps.log.info({ event: 'push.acked', messageId: shortId(frame.id) }, 'acked');
+        }
         return;
       }
       case 'ping':
@@ -267,14 +269,17 @@ export class Session {
     unacked.set(message.messageId, raw);
     this.transport.send(notificationFrame(message));
     this.deps.metrics.deliveries.inc({ redelivered: String(raw.fields.redelivered) });
-    this.deps.log.info(
-      {
-        event: raw.fields.redelivered ? 'push.redelivered' : 'push.delivered',
-        messageId: shortId(message.messageId),
-        clientId: shortId(this.state.identity.clientId),
-      },
-      'delivered',
-    );
+    // Guarded: the hashed ids cost a SHA-256 each, for nothing when info is off.
+    if (this.deps.log.isLevelEnabled('info')) {
+      this.deps.log.info(
+        {
+          event: raw.fields.redelivered ? 'push.redelivered' : 'push.delivered',
+          messageId: shortId(message.messageId),
+          clientId: shortId(this.state.identity.clientId),
+        },
+        'delivered',
+      );
+    }
   }
 
   private keepAlive(): void {

@@ -30,7 +30,12 @@ export function isValidIpOrCidr(entry: string): boolean {
   return parseIpOrCidr(entry) !== null;
 }
 
+/** Answers remembered per address: BlockList.check builds a SocketAddress on every call. */
+const MEMO_SIZE = 10_000;
+
 export class AllowList {
+  private readonly memo = new Map<string, boolean>();
+
   private constructor(
     private readonly list: BlockList,
     readonly size: number,
@@ -50,8 +55,14 @@ export class AllowList {
   /** `ip` must be canonical (see normalizeIp); anything else is not allowed. */
   has(ip: string): boolean {
     if (this.size === 0) return false;
+    const known = this.memo.get(ip);
+    if (known !== undefined) return known;
     const family = isIP(ip);
-    if (family === 0) return false;
-    return this.list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    const allowed = family !== 0 && this.list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    // A list is immutable (settings changes build a new one), so answers never go stale;
+    // the bound only keeps a scan of many addresses from growing memory.
+    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
+    this.memo.set(ip, allowed);
+    return allowed;
   }
 }
