@@ -49,6 +49,26 @@ export function textOf(page: UiPage, id: string): Promise<string> {
   return page.evaluate<string>(`document.getElementById(${js(id)}).textContent`);
 }
 
+/** The rows of the popup's device list, as an expression. */
+export const DEVICE_ROWS = "[...document.querySelectorAll('#devices li.device')]";
+/** The names in the popup's device list ("… (this device)" for the popup's own). */
+export const DEVICE_NAMES = `${DEVICE_ROWS}.map((li) => li.querySelector('.title').textContent)`;
+/** The popup's notice that this device was removed from the account (and signed out). */
+export const REMOVED_NOTICE =
+  "!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent.includes('removed')";
+
+/** In the popup: removes the device of that name (the second click confirms). */
+export async function removeDevice(popup: UiPage, name: string): Promise<void> {
+  const row = `${DEVICE_ROWS}.find((li) => li.querySelector('.title').textContent === ${js(name)})`;
+  await popup.waitFor(`${row} !== undefined`);
+  const count = await popup.evaluate<number>(`${DEVICE_ROWS}.length`);
+  const id = await popup.evaluate<string>(`${row}.dataset.id`);
+  const button = `#devices li.device[data-id="${id}"] button`;
+  await popup.click(button);
+  await popup.click(button);
+  await popup.waitFor(`${DEVICE_ROWS}.length === ${count - 1}`);
+}
+
 /** The same code with its last password character changed: the right channel, a wrong code. */
 export function mistyped(code: string): string {
   const last = code.at(-1);
