@@ -24,11 +24,14 @@ import { ensureExtensionBuilt, ROOT } from './support/extension-build.js';
 import {
   CODE_PATTERN,
   chooseServer,
+  DEVICE_NAMES,
+  DEVICE_ROWS,
   holdDoneProxy,
   mistyped,
   PAIRING_ENDED,
   PAIRING_FAILED,
   PAIRING_SUCCEEDED,
+  REMOVED_NOTICE,
   showPairingCode,
   textOf,
   typePairingCode,
@@ -59,11 +62,6 @@ async function screenshot(page: UiPage, name: string): Promise<void> {
     await page.screenshot(join(DOCS_IMAGES, `${name}.png`));
   }
 }
-
-const devices = "[...document.querySelectorAll('#devices li.device')]";
-const deviceNames = `${devices}.map((li) => li.querySelector('.title').textContent)`;
-const REMOVED_NOTICE =
-  "!document.getElementById('notice').hidden && document.getElementById('notice-text').textContent.includes('removed')";
 
 beforeAll(async () => {
   const extensionDir = ensureExtensionBuilt();
@@ -137,15 +135,15 @@ describe('adding a device with a pairing code', () => {
 
   it('lists both devices, on both devices', async () => {
     const laptopPopup = await openPopup(laptop);
-    await laptopPopup.waitFor(`${devices}.length === 2`, 30_000);
-    const names = await laptopPopup.evaluate<string[]>(deviceNames);
+    await laptopPopup.waitFor(`${DEVICE_ROWS}.length === 2`, 30_000);
+    const names = await laptopPopup.evaluate<string[]>(DEVICE_NAMES);
     expect(names).toContain('Phone');
     laptopName = names.find((n) => n.endsWith(' (this device)'))!.replace(' (this device)', '');
     await laptopPopup.close();
 
     const phonePopup = await openPopup(phone);
-    await phonePopup.waitFor(`${devices}.length === 2`, 30_000);
-    expect((await phonePopup.evaluate<string[]>(deviceNames)).sort()).toEqual(
+    await phonePopup.waitFor(`${DEVICE_ROWS}.length === 2`, 30_000);
+    expect((await phonePopup.evaluate<string[]>(DEVICE_NAMES)).sort()).toEqual(
       [laptopName, 'Phone (this device)'].sort(),
     );
     await phonePopup.close();
@@ -170,13 +168,13 @@ describe('adding a device with a pairing code', () => {
 
   it('removing the new device from the first stops its delivery at once', async () => {
     const popup = await openPopup(laptop);
-    await popup.waitFor(`${devices}.length === 2`);
-    const phoneRow = `${devices}.find((li) => li.textContent.includes('Phone'))`;
+    await popup.waitFor(`${DEVICE_ROWS}.length === 2`);
+    const phoneRow = `${DEVICE_ROWS}.find((li) => li.textContent.includes('Phone'))`;
     const id = await popup.evaluate<string>(`${phoneRow}.dataset.id`);
     const button = `#devices li.device[data-id="${id}"] button`;
     await popup.click(button);
     await popup.click(button); // the second click confirms
-    await popup.waitFor(`${devices}.length === 1`);
+    await popup.waitFor(`${DEVICE_ROWS}.length === 1`);
     await popup.close();
 
     // The server closes the phone's socket when its client is deleted: it learns at once.
@@ -232,8 +230,8 @@ describe('adding a device with a pairing code', () => {
     await laptopPairing.close();
 
     const popup = await openPopup(laptop);
-    await popup.waitFor(`${devices}.length >= 1`);
-    expect(await popup.evaluate(deviceNames)).toEqual([`${laptopName} (this device)`]);
+    await popup.waitFor(`${DEVICE_ROWS}.length >= 1`);
+    expect(await popup.evaluate(DEVICE_NAMES)).toEqual([`${laptopName} (this device)`]);
     await popup.close();
   });
 
@@ -285,8 +283,8 @@ describe('adding a device with a pairing code', () => {
       await laptopPairing.close();
 
       const popup = await openPopup(laptop);
-      await popup.waitFor(`${devices}.length >= 1`);
-      expect(await popup.evaluate(deviceNames)).toEqual([`${laptopName} (this device)`]);
+      await popup.waitFor(`${DEVICE_ROWS}.length >= 1`);
+      expect(await popup.evaluate(DEVICE_NAMES)).toEqual([`${laptopName} (this device)`]);
       await popup.close();
       const phonePopup = await openPopup(phone);
       await phonePopup.waitFor(REMOVED_NOTICE, 60_000);
