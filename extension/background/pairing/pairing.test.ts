@@ -108,6 +108,28 @@ async function settle(...devices: Device[]): Promise<void> {
   await Promise.all(devices.map((d) => d.manager.settled()));
 }
 
+/** The names of the clients on the server: the laptop's plus any registered for the phone. */
+function names(server: FakeServer): string[] {
+  return [...server.clients.values()].map((c) => c.name).sort();
+}
+
+/** The phone's way to the server, with its write of `done` held back until `release()`. */
+function holdingDone(server: FakeServer) {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let written = false;
+  const fetch: FetchLike = async (input, init) => {
+    if (init.method === 'PUT' && input.endsWith('/done')) {
+      written = true;
+      await held;
+    }
+    return server.fetch(input, init);
+  };
+  return { fetch, release, written: () => written };
+}
+
 describe('pairing a new device with a signed-in one', () => {
   it('agrees on matching codes: the new device ends signed in to the same account and key', async () => {
     const server = new FakeServer();
@@ -376,33 +398,19 @@ describe('pairing a new device with a signed-in one', () => {
 });
 
 describe('the done step: the signed-in device reports success only after the new device’s', () => {
-  /** The laptop's client plus the one registered for the phone, by name. */
-  const names = (server: FakeServer) => [...server.clients.values()].map((c) => c.name).sort();
-
   it('shows “waiting for the new device to finish” until the done arrives', async () => {
     const server = new FakeServer();
     const laptop = await signedInLaptop(server);
     // Holds the phone's `done` back until the laptop has shown that it waits for it.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let doneWritten = false;
-    const slowDone: FetchLike = async (input, init) => {
-      if (init.method === 'PUT' && input.endsWith('/done')) {
-        doneWritten = true;
-        await held;
-      }
-      return server.fetch(input, init);
-    };
-    const slowPhone = await device(server, slowDone);
+    const done = holdingDone(server);
+    const slowPhone = await device(server, done.fetch);
     const code = await codeOf(slowPhone);
     await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
     await vi.waitFor(async () => {
       expect((await laptop.pairing.view()).status).toBe('finishing');
     });
     expect(server.step(channelOf(code), 'payload')).toBeDefined();
-    release();
+    done.release();
     await settle(laptop, slowPhone);
     expect((await laptop.pairing.view()).status).toBe('done');
     expect((await slowPhone.pairing.view()).status).toBe('done');
@@ -561,7 +569,6 @@ describe('the done step: the signed-in device reports success only after the new
 });
 
 describe('a signed-in device whose background is stopped mid-pairing', () => {
-  const names = (server: FakeServer) => [...server.clients.values()].map((c) => c.name).sort();
   const phoneClientId = (server: FakeServer) =>
     [...server.clients.values()].find((c) => c.name === 'Phone')?.clientId;
 
@@ -576,19 +583,8 @@ describe('a signed-in device whose background is stopped mid-pairing', () => {
     const mortal: FetchLike = (input, init) =>
       stopped ? new Promise<Response>(() => {}) : server.fetch(input, init);
     const laptop = await signedInLaptop(server, mortal);
-    let releaseDone = () => {};
-    const held = new Promise<void>((resolve) => {
-      releaseDone = resolve;
-    });
-    let doneWritten = false;
-    const slowDone: FetchLike = async (input, init) => {
-      if (init.method === 'PUT' && input.endsWith('/done')) {
-        doneWritten = true;
-        await held;
-      }
-      return server.fetch(input, init);
-    };
-    const phone = await device(server, slowDone);
+    const done = holdingDone(server);
+    const phone = await device(server, done.fetch);
     const code = await codeOf(phone);
     await laptop.pairing.startAddDevice({ code, deviceName: 'Phone' });
     // What the next background finds is what reached storage.session, not the memory.
@@ -597,9 +593,9 @@ describe('a signed-in device whose background is stopped mid-pairing', () => {
     });
     // The phone must have checked its token and be writing `done` (held) before the laptop
     // stops; otherwise whether it finishes would depend on how the two polls interleave.
-    await vi.waitFor(() => expect(doneWritten).toBe(true), { timeout: 5000 });
+    await vi.waitFor(() => expect(done.written()).toBe(true), { timeout: 5000 });
     stopped = true;
-    return { server, laptop, phone, code, releaseDone };
+    return { server, laptop, phone, code, releaseDone: done.release };
   }
 
   /** The laptop's browser with a new background: same storage, no run in memory. */
