@@ -5,8 +5,6 @@
 // new device stops its delivery at once; a wrong code fails on both sides and adds nothing; a
 // background stopped mid-pairing is reported as such, and a signed-in one stopped after it
 // added the new device deletes it again when it starts.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuctionDemo, startAuctionDemo } from '../examples/auction/server.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
@@ -20,7 +18,7 @@ import {
 } from './support/addon-steps.js';
 import { bid } from './support/auction-story.js';
 import { launchChromium } from './support/chromium.js';
-import { ensureExtensionBuilt, ROOT } from './support/extension-build.js';
+import { ensureExtensionBuilt } from './support/extension-build.js';
 import {
   CODE_PATTERN,
   chooseServer,
@@ -36,6 +34,7 @@ import {
   textOf,
   typePairingCode,
 } from './support/pairing-steps.js';
+import { saveScreenshot } from './support/screenshots.js';
 import type { BrowserUnderTest, UiPage } from './support/ui-page.js';
 
 let server: TestServer;
@@ -49,19 +48,6 @@ let phonePairing: UiPage;
 let code: string;
 /** The first device's name in the device list (its default, from the browser). */
 let laptopName: string;
-
-const SCREENSHOT_DIR = join(ROOT, 'test-results/screenshots');
-/** UPDATE_SCREENSHOTS=1 also refreshes the pictures in the docs (the code differs each run). */
-const DOCS_IMAGES = join(ROOT, 'docs/images');
-
-async function screenshot(page: UiPage, name: string): Promise<void> {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot(join(SCREENSHOT_DIR, `${name}.png`));
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(DOCS_IMAGES, { recursive: true });
-    await page.screenshot(join(DOCS_IMAGES, `${name}.png`));
-  }
-}
 
 beforeAll(async () => {
   const extensionDir = ensureExtensionBuilt();
@@ -100,7 +86,7 @@ describe('adding a device with a pairing code', () => {
       "document.getElementById('countdown').textContent.includes('expires in')",
     );
     expect(await textOf(phonePairing, 'countdown')).toMatch(/expires in [45]:\d\d/);
-    await screenshot(phonePairing, 'pairing-new-device');
+    await saveScreenshot(phonePairing, 'pairing-new-device');
   });
 
   it('pairs when the signed-in device types the code: both show success', async () => {
@@ -110,7 +96,7 @@ describe('adding a device with a pairing code', () => {
     await typePairingCode(laptopPairing, code, 'Phone', async (page) => {
       // The picture for the docs shows the form as filled in, not the focus ring.
       await page.evaluate('document.activeElement.blur()');
-      await screenshot(page, 'pairing-add-device');
+      await saveScreenshot(page, 'pairing-add-device');
     });
     await laptopPairing.waitFor(PAIRING_ENDED, 60_000);
     expect(await textOf(laptopPairing, 'pairing-success')).toBe(

@@ -2,8 +2,6 @@
 // (RabbitMQ, memcached) and the auction demo: opt in, sign up, bid with "notify me", Allow,
 // leave, get outbid → the add-on receives, decrypts and shows the notification; Block →
 // NotAllowedError; Unsubscribe in the popup → the demo's next send gets 410.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuctionDemo, startAuctionDemo } from '../../examples/auction/server.js';
 import { startTestServer, type TestServer } from '../../server/testing/test-server.js';
@@ -18,22 +16,12 @@ import {
   signUp,
   subscriptionRow,
 } from './addon-steps.js';
-import { ensureExtensionBuilt, ROOT } from './extension-build.js';
+import { ensureExtensionBuilt } from './extension-build.js';
+import { saveScreenshot } from './screenshots.js';
 import type { BrowserUnderTest } from './ui-page.js';
 
-const SCREENSHOT_DIR = join(ROOT, 'test-results/screenshots');
-/** UPDATE_SCREENSHOTS=1 also refreshes the pictures in the docs. */
-const DOCS_IMAGES = join(ROOT, 'docs/images');
-
 function screenshots(browserName: string): OnStep {
-  return async (name, page) => {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot(join(SCREENSHOT_DIR, `${browserName}-${name}.png`));
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(DOCS_IMAGES, { recursive: true });
-      await page.screenshot(join(DOCS_IMAGES, `${browserName}-${name}.png`));
-    }
-  };
+  return (name, page) => saveScreenshot(page, `${browserName}-${name}`);
 }
 
 /** A second bidder, on the demo's HTTP API. */
