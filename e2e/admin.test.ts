@@ -9,9 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, createUser, subscribe } from '../server/admin/test-clients.js';
 import { MemcachedProcess } from '../server/dos/memcached-process.js';
+import { createSubscription, createUserWithClient } from '../server/testing/api.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
+import { TestSocket } from '../server/testing/ws-client.js';
 
 const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`;
 const SCREENSHOT =
@@ -122,8 +123,8 @@ describe('admin page in Chromium', () => {
   });
 
   it('finds an account and disables it', async () => {
-    const user = await createUser(server.url, 'pageuser');
-    const { endpoint } = await subscribe(server.url, user.clientToken);
+    const user = await createUserWithClient(server.url, 'pageuser');
+    const { endpoint } = await createSubscription(server.url, user);
     const target = endpoint.replace(/^http:\/\/localhost:\d+/, server.url);
     for (let i = 0; i < 3; i++) {
       expect((await fetch(target, { method: 'POST', headers: { TTL: '600' } })).status).toBe(201);
@@ -141,8 +142,8 @@ describe('admin page in Chromium', () => {
     await page.locator('#account-detail', { hasText: user.username }).waitFor();
 
     // The live figures: queue depth from RabbitMQ, a connected device, this minute's pushes.
-    const other = await createUser(server.url, 'connected');
-    const socket = await connect(server.url, other.clientToken);
+    const other = await createUserWithClient(server.url, 'connected');
+    const socket = await TestSocket.connect(server.url, other.clientToken);
     await page.locator('#fig-queued', { hasText: /^3$/ }).waitFor({ timeout: 20_000 });
     await page.locator('#fig-connected-node', { hasText: /^1$/ }).waitFor();
     await page.locator('#fig-accounts', { hasText: /^2$/ }).waitFor();
@@ -155,6 +156,6 @@ describe('admin page in Chromium', () => {
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-    socket.ws.close();
+    await socket.close();
   });
 });

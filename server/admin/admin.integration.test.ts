@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedProcess } from '../dos/memcached-process.js';
+import { createSubscription, createUserWithClient } from '../testing/api.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
-import { connect, createUser, refusedHello, subscribe } from './test-clients.js';
+import { TestSocket } from '../testing/ws-client.js';
 
 const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`;
 
@@ -144,8 +145,8 @@ describe('access', () => {
 
 describe('figures', () => {
   it('shows counts, health, queue depths and per-minute push figures', async () => {
-    const user = await createUser(a.url, 'figures');
-    const { endpoint } = await subscribe(a.url, user.clientToken);
+    const user = await createUserWithClient(a.url, 'figures');
+    const { endpoint } = await createSubscription(a.url, user);
     const push = await fetch(endpoint.replace(/^http:\/\/localhost:\d+/, a.url), {
       method: 'POST',
       headers: { TTL: '600' },
@@ -220,14 +221,14 @@ describe('penalty box and settings across nodes', () => {
 
 describe('accounts', () => {
   it('disabling closes the account’s sockets on every node at once; its endpoints answer 410', async () => {
-    const user = await createUser(a.url, 'disable');
-    const { endpoint } = await subscribe(a.url, user.clientToken);
+    const user = await createUserWithClient(a.url, 'disable');
+    const { endpoint } = await createSubscription(a.url, user);
     const pushTo = (server: TestServer) =>
       fetch(endpoint.replace(/^http:\/\/localhost:\d+/, server.url), {
         method: 'POST',
         headers: { TTL: '60' },
       });
-    const socket = await connect(b.url, user.clientToken);
+    const socket = await TestSocket.connect(b.url, user.clientToken);
 
     const found = await admin(a, 'GET', `/accounts?q=${user.username}`);
     expect(found.body?.accounts).toEqual([
@@ -240,14 +241,14 @@ describe('accounts', () => {
     ]);
     const disabled = await admin(a, 'POST', `/accounts/${user.userId}/disable`);
     expect(disabled.body).toMatchObject({ userId: user.userId, disabledAt: expect.any(String) });
-    expect(await socket.closed).toBe(4401);
+    expect((await socket.closed).code).toBe(4401);
 
     const rest = await fetch(`${b.url}/v1/clients`, {
       headers: { Authorization: `Bearer ${user.clientToken}` },
     });
     expect(rest.status).toBe(403);
     expect((await pushTo(a)).status).toBe(410);
-    expect(await refusedHello(b.url, user.clientToken)).toBe(4401);
+    expect(await TestSocket.refusedHello(b.url, user.clientToken)).toBe(4401);
 
     await admin(b, 'POST', `/accounts/${user.userId}/enable`);
     const restAgain = await fetch(`${a.url}/v1/clients`, {
@@ -255,16 +256,16 @@ describe('accounts', () => {
     });
     expect(restAgain.status).toBe(200);
     expect((await pushTo(b)).status).toBe(201);
-    const again = await connect(a.url, user.clientToken);
-    again.ws.close();
+    const again = await TestSocket.connect(a.url, user.clientToken);
+    await again.close();
   });
 
   it('deleting an account closes its sockets, removes its clients and makes its endpoints 410', async () => {
-    const user = await createUser(a.url, 'delete');
-    const { endpoint } = await subscribe(a.url, user.clientToken);
-    const socket = await connect(b.url, user.clientToken);
+    const user = await createUserWithClient(a.url, 'delete');
+    const { endpoint } = await createSubscription(a.url, user);
+    const socket = await TestSocket.connect(b.url, user.clientToken);
     expect((await admin(a, 'DELETE', `/accounts/${user.userId}`)).status).toBe(204);
-    expect(await socket.closed).toBe(4401);
+    expect((await socket.closed).code).toBe(4401);
     const push = await fetch(endpoint.replace(/^http:\/\/localhost:\d+/, b.url), {
       method: 'POST',
       headers: { TTL: '60' },
@@ -275,14 +276,14 @@ describe('accounts', () => {
   });
 
   it('revoking a client stops its token and closes its socket', async () => {
-    const user = await createUser(a.url, 'revoke');
-    const socket = await connect(b.url, user.clientToken);
+    const user = await createUserWithClient(a.url, 'revoke');
+    const socket = await TestSocket.connect(b.url, user.clientToken);
     const detail = await admin(a, 'GET', `/accounts/${user.userId}`);
     expect(detail.body?.clients).toEqual([
       expect.objectContaining({ clientId: user.clientId, connected: true }),
     ]);
     expect((await admin(a, 'DELETE', `/clients/${user.clientId}`)).status).toBe(204);
-    expect(await socket.closed).toBe(4401);
+    expect((await socket.closed).code).toBe(4401);
     const rest = await fetch(`${a.url}/v1/subscriptions`, {
       headers: { Authorization: `Bearer ${user.clientToken}` },
     });

@@ -7,9 +7,10 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { decryptPushPayload } from '../../shared/crypto/aes128gcm.js';
-import { connect, createUser, subscribe } from '../admin/test-clients.js';
 import { MemcachedProcess } from '../dos/memcached-process.js';
+import { createSubscription, createUserWithClient } from '../testing/api.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
+import { TestSocket } from '../testing/ws-client.js';
 
 const ADMIN_TOKEN = `admin-secret-${randomBytes(16).toString('hex')}`;
 let memcached: MemcachedProcess;
@@ -58,7 +59,7 @@ describe('logs of a full run', () => {
       });
 
     // Account and device.
-    const user = await createUser(server.url, 'logscan');
+    const user = await createUserWithClient(server.url, 'logscan');
     secrets.password = user.password;
     secrets.clientToken = user.clientToken;
     ids.userId = user.userId;
@@ -75,14 +76,14 @@ describe('logs of a full run', () => {
     secrets.subscriptionPrivateKeyHex = ecdh.getPrivateKey().toString('hex');
     secrets.authSecret = auth.toString('base64url');
     secrets.meta = `sealed-meta-${randomBytes(24).toString('base64url')}`;
-    const { subscriptionId, endpoint } = await subscribe(server.url, user.clientToken, {
+    const { subscriptionId, endpoint } = await createSubscription(server.url, user, {
       applicationServerKey: vapid.publicKey,
       meta: secrets.meta,
     });
     ids.subscriptionId = subscriptionId;
     secrets.endpointToken = endpoint.slice(endpoint.lastIndexOf('/') + 1);
 
-    const socket = await connect(server.url, user.clientToken);
+    const socket = await TestSocket.connect(server.url, user.clientToken);
 
     // The push, built by web-push exactly as a web app's server would send it.
     secrets.plaintext = `plaintext ${randomBytes(12).toString('hex')}`;
@@ -113,7 +114,7 @@ describe('logs of a full run', () => {
     ids.messageId = String(pushed.headers.get('location')).split('/').pop() ?? '';
 
     // Delivered over the WebSocket, decrypted by the device, acked.
-    const notification = await socket.nextFrame('notification');
+    const notification = await socket.nextNotification();
     expect(notification.data).toBe(secrets.ciphertext);
     const plaintext = decryptPushPayload({
       body: Buffer.from(String(notification.data), 'base64url'),
@@ -122,9 +123,9 @@ describe('logs of a full run', () => {
       authSecret: auth,
     });
     expect(Buffer.from(plaintext).toString('utf8')).toBe(secrets.plaintext);
-    socket.ws.send(JSON.stringify({ type: 'ack', id: notification.id }));
+    socket.ack(notification.id);
     await eventually(() => server.logs.some((l) => l.event === 'push.acked'));
-    socket.ws.close();
+    await socket.close();
 
     // A rejected push (bad TTL) and an unsubscribe.
     const rejected = await fetch(endpoint.replace(/^http:\/\/localhost:\d+/, server.url), {
@@ -158,7 +159,7 @@ describe('logs of a full run', () => {
     expect((await admin('PUT', '/settings', { maxRequests: 12345 })).status).toBe(200);
     expect((await admin('POST', `/accounts/${user.userId}/disable`)).status).toBe(200);
     expect((await admin('POST', `/accounts/${user.userId}/enable`)).status).toBe(200);
-    const second = await createUser(server.url, 'logscan2');
+    const second = await createUserWithClient(server.url, 'logscan2');
     secrets.secondPassword = second.password;
     secrets.secondClientToken = second.clientToken;
     expect((await admin('DELETE', `/clients/${second.clientId}`)).status).toBe(204);

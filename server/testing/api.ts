@@ -1,4 +1,5 @@
 // Thin typed calls to the Client Agent and POST Office for tests.
+import { randomBytes } from 'node:crypto';
 import webpush from 'web-push';
 import { CreateClientResponse, CreateSubscriptionResponse } from '../../shared/protocol.js';
 
@@ -33,7 +34,8 @@ export async function json(res: Response): Promise<unknown> {
 }
 
 export async function createUser(base: string, username = uniqueUsername()): Promise<TestUser> {
-  const password = 'correct horse battery';
+  // Random, so a test scanning the logs for it cannot be fooled by some other text.
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
   const res = await fetch(`${base}/v1/accounts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -73,6 +75,15 @@ export async function createSubscription(
   });
   if (res.status !== 201) throw new Error(`subscription: ${res.status} ${await res.text()}`);
   return CreateSubscriptionResponse.parse(await res.json());
+}
+
+/** An account with one registered client, as one object. */
+export async function createUserWithClient(
+  base: string,
+  prefix = 'user',
+): Promise<TestUser & TestClient> {
+  const user = await createUser(base, uniqueUsername(prefix));
+  return { ...user, ...(await createClient(base, user)) };
 }
 
 /** A user with one client and one subscription: the usual starting point. */

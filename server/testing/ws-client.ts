@@ -51,6 +51,13 @@ export class TestSocket {
     return socket;
   }
 
+  /** Sends a hello the server is expected to refuse; resolves with the close code. */
+  static async refusedHello(serverUrl: string, clientToken: string): Promise<number> {
+    const socket = await TestSocket.open(serverUrl);
+    socket.send({ type: 'hello', clientToken });
+    return (await socket.closed).code;
+  }
+
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
