@@ -13,6 +13,7 @@ import { MemcachedProcess } from '../server/dos/memcached-process.js';
 import { createSubscription, createUserWithClient } from '../server/testing/api.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
 import { TestSocket } from '../server/testing/ws-client.js';
+import { CHROMIUM_PATH, QUIET_FLAGS } from './support/chromium.js';
 
 const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`;
 const SCREENSHOT =
@@ -54,17 +55,7 @@ beforeAll(async () => {
       DOS_ALLOW_LIST: '127.0.0.1, 192.0.2.0/24',
     },
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: QUIET_FLAGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 });
 

@@ -10,6 +10,7 @@ import { type AuctionDemo, startAuctionDemo } from '../examples/auction/server.j
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
 import {
   bidWithNotification,
+  chooseServer,
   chooseServerAndOptIn,
   hasNotification,
   openOptions,
@@ -21,7 +22,6 @@ import { launchChromium } from './support/chromium.js';
 import { ensureExtensionBuilt } from './support/extension-build.js';
 import {
   CODE_PATTERN,
-  chooseServer,
   DEVICE_NAMES,
   DEVICE_ROWS,
   holdDoneProxy,

@@ -23,8 +23,8 @@ export async function openPopup(browser: BrowserUnderTest): Promise<UiPage> {
   return popup;
 }
 
-/** Chooses the server (after testing it) and turns notifications on. */
-export async function chooseServerAndOptIn(options: UiPage, serverUrl: string): Promise<void> {
+/** On the options page: chooses a push server (after testing it), without touching the switch. */
+export async function chooseServer(options: UiPage, serverUrl: string): Promise<void> {
   await options.fill('#server-url', serverUrl);
   await options.click('#server-test');
   await options.waitFor(
@@ -32,6 +32,11 @@ export async function chooseServerAndOptIn(options: UiPage, serverUrl: string): 
   );
   await options.click('#server-save');
   await options.waitFor("document.getElementById('server-status').textContent === 'Saved.'");
+}
+
+/** Chooses the server (after testing it) and turns notifications on. */
+export async function chooseServerAndOptIn(options: UiPage, serverUrl: string): Promise<void> {
+  await chooseServer(options, serverUrl);
   await options.click('#enabled');
   await options.waitFor("document.getElementById('enabled').checked");
 }

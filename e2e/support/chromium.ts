@@ -12,8 +12,11 @@ import {
   waitUntil,
 } from './ui-page.js';
 
+/** Debian's Chromium: nothing may download a browser of its own here. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
 /** Without these Chromium stalls on network lookups in a sandbox with no outside network. */
-const QUIET_FLAGS = [
+export const QUIET_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -51,7 +54,7 @@ function wrap(page: Page): UiPage {
 export async function launchChromium(extensionDir: string): Promise<BrowserUnderTest> {
   const profile = mkdtempSync(join(tmpdir(), 'push-e2e-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
       ...QUIET_FLAGS,

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { js } from './addon-steps.js';
+
 import type { UiPage } from './ui-page.js';
 
 /** The pairing page has finished loading (the options page sets the same flag, so check both). */
@@ -73,17 +74,6 @@ export async function removeDevice(popup: UiPage, name: string): Promise<void> {
 export function mistyped(code: string): string {
   const last = code.at(-1);
   return `${code.slice(0, -1)}${last === 'a' ? 'b' : 'a'}`;
-}
-
-/** On the options page: chooses a push server, without touching the notifications switch. */
-export async function chooseServer(options: UiPage, serverUrl: string): Promise<void> {
-  await options.fill('#server-url', serverUrl);
-  await options.click('#server-test');
-  await options.waitFor(
-    "document.getElementById('server-status').textContent.startsWith('Connected')",
-  );
-  await options.click('#server-save');
-  await options.waitFor("document.getElementById('server-status').textContent === 'Saved.'");
 }
 
 export interface DoneHoldingProxy {
