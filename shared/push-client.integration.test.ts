@@ -10,11 +10,14 @@ import {
   createUser,
   push,
 } from '../server/testing/api.js';
+import { eventually } from '../server/testing/eventually.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
 import type { NotificationFrame } from './protocol.js';
 import { connectUrlFor, PushClient, type WebSocketLike } from './push-client.js';
 
 let server: TestServer;
+/** How the tests wait for the client: often (it reacts in milliseconds), up to 10 s. */
+const soon = { timeoutMs: 10_000, intervalMs: 20 };
 beforeAll(async () => {
   server = await startTestServer();
 });
@@ -23,18 +26,6 @@ afterAll(async () => {
 });
 
 const createSocket = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
-
-function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not reached in time'));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 describe('PushClient with the real server', () => {
   it('receives and acks; a message whose handler failed comes back after a reconnect', async () => {
@@ -57,15 +48,15 @@ describe('PushClient with the real server', () => {
       },
     });
     client.start();
-    await waitFor(() => client.state === 'connected');
+    await eventually(() => client.state === 'connected', soon);
     expect(client.clientId).toBe(device.clientId);
     expect((await push(endpoint, { TTL: '60', Topic: 'one' })).status).toBe(201);
-    await waitFor(() => seen.length === 1);
+    await eventually(() => seen.length === 1, soon);
 
     // Reconnect the same client: the unacked message is delivered again with the same id.
     await client.stop();
     client.start();
-    await waitFor(() => seen.length === 2, 15_000);
+    await eventually(() => seen.length === 2, { ...soon, timeoutMs: 15_000 });
     expect(seen[1]!.id).toBe(seen[0]!.id);
 
     // Acked now: a fresh connection gets nothing more.
@@ -80,7 +71,7 @@ describe('PushClient with the real server', () => {
       },
     });
     fresh.start();
-    await waitFor(() => fresh.state === 'connected');
+    await eventually(() => fresh.state === 'connected', soon);
     await new Promise((r) => setTimeout(r, 500));
     expect(later).toEqual([]);
     await fresh.stop();
@@ -101,13 +92,13 @@ describe('PushClient with the real server', () => {
       },
     });
     client.start();
-    await waitFor(() => client.state === 'connected');
+    await eventually(() => client.state === 'connected', soon);
     const res = await fetch(`${server.url}/v1/clients/${device.clientId}`, {
       method: 'DELETE',
       headers: { authorization: bearer(device.clientToken) },
     });
     expect(res.status).toBe(204);
-    await waitFor(() => client.state === 'unauthorized');
+    await eventually(() => client.state === 'unauthorized', soon);
     await new Promise((r) => setTimeout(r, 400));
     expect(client.state).toBe('unauthorized');
     expect(unauthorized).toBe(1);

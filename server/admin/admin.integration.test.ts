@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedProcess } from '../dos/memcached-process.js';
 import { createSubscription, createUserWithClient } from '../testing/api.js';
+import { eventually } from '../testing/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { TestSocket } from '../testing/ws-client.js';
@@ -35,16 +36,6 @@ async function admin(server: TestServer, method: string, path: string, body?: un
 
 function from(server: TestServer, ip: string, path = '/__heartbeat__') {
   return fetch(server.url + path, { headers: { 'X-Forwarded-For': ip } });
-}
-
-async function eventually<T>(check: () => Promise<T | null | false>, timeoutMs = 6000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function maxRequestsOn(server: TestServer): Promise<number | undefined> {
@@ -152,11 +143,14 @@ describe('figures', () => {
       headers: { TTL: '600' },
     });
     expect(push.status).toBe(201);
-    const overview = await eventually(async () => {
-      const { body } = await admin(a, 'GET', '/overview');
-      const queues = body?.queues as { messages: number } | null;
-      return queues && queues.messages >= 1 ? body : null;
-    }, 15_000);
+    const overview = await eventually(
+      async () => {
+        const { body } = await admin(a, 'GET', '/overview');
+        const queues = body?.queues as { messages: number } | null;
+        return queues && queues.messages >= 1 ? body : null;
+      },
+      { timeoutMs: 15_000 },
+    );
     expect(overview).toMatchObject({
       health: { rabbitmq: 'ok', memcached: 'ok', database: 'ok' },
       counts: {

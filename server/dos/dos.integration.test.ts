@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { MemcachedProcess } from './memcached-process.js';
 
@@ -48,19 +49,6 @@ async function flood(server: TestServer, ip: string, n: number, path?: string): 
     statuses.push(response.status);
   }
   return statuses;
-}
-
-async function eventually<T>(
-  check: () => Promise<T | null | undefined | false>,
-  timeoutMs = 6000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Resolves with the 429 response once `server` refuses `ip`. */
@@ -163,7 +151,7 @@ describe('penalty box shared by two nodes', () => {
     expect(statuses[5]).toBe(429);
     const refusal = await get(short, ip);
     expect(Number(refusal.headers.get('retry-after'))).toBeLessThanOrEqual(2);
-    await eventually(async () => (await get(short, ip)).status === 200, 6000);
+    await eventually(async () => (await get(short, ip)).status === 200, { timeoutMs: 6000 });
     // Logged by the background round that prunes the box.
     await eventually(async () =>
       short.logs.some((l) => l.event === 'ip.released' && l.by === 'expiry'),

@@ -9,20 +9,13 @@ import webpush from 'web-push';
 import { decryptPushPayload } from '../../shared/crypto/aes128gcm.js';
 import { MemcachedProcess } from '../dos/memcached-process.js';
 import { createSubscription, createUserWithClient } from '../testing/api.js';
+import { eventually } from '../testing/eventually.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { TestSocket } from '../testing/ws-client.js';
 
 const ADMIN_TOKEN = `admin-secret-${randomBytes(16).toString('hex')}`;
 let memcached: MemcachedProcess;
 let server: TestServer;
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   memcached = await MemcachedProcess.start();
@@ -124,7 +117,7 @@ describe('logs of a full run', () => {
     });
     expect(Buffer.from(plaintext).toString('utf8')).toBe(secrets.plaintext);
     socket.ack(notification.id);
-    await eventually(() => server.logs.some((l) => l.event === 'push.acked'));
+    await eventually(() => server.logs.some((l) => l.event === 'push.acked'), { timeoutMs: 8000 });
     await socket.close();
 
     // A rejected push (bad TTL) and an unsubscribe.
@@ -167,9 +160,13 @@ describe('logs of a full run', () => {
 
     // memcached lost and back.
     await memcached.stop();
-    await eventually(() => server.logs.some((l) => l.event === 'memcached.lost'));
+    await eventually(() => server.logs.some((l) => l.event === 'memcached.lost'), {
+      timeoutMs: 8000,
+    });
     await memcached.start();
-    await eventually(() => server.logs.some((l) => l.event === 'memcached.recovered'));
+    await eventually(() => server.logs.some((l) => l.event === 'memcached.recovered'), {
+      timeoutMs: 8000,
+    });
 
     // Every logging point this run went through.
     const events = new Set(server.logs.map((l) => l.event));
