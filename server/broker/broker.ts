@@ -3,7 +3,6 @@
 // token), the publisher and per-session consumers.
 import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
-import { shortId } from '../observability/logger.js';
 import { QueueConsumer, type QueueConsumerHandlers } from './consumer.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
@@ -105,12 +104,6 @@ export class Broker {
     }
   }
 
-  async ensureUser(userId: string): Promise<void> {
-    await this.withChannel((ch) =>
-      ch.assertExchange(userExchange(userId), 'fanout', { durable: true }),
-    );
-  }
-
   async createClientQueue(userId: string, clientId: string): Promise<void> {
     await this.withChannel(async (ch) => {
       await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
@@ -196,7 +189,7 @@ export class Broker {
       model.on('error', () => {});
       return model;
     } catch (err) {
-      this.log.error({ event: 'rabbitmq.consumer_connection_failed', id: shortId(String(err)) });
+      this.log.error({ event: 'rabbitmq.consumer_connection_failed', err: String(err) });
       throw new BrokerUnavailable(err);
     }
   }
