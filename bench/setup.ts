@@ -1,4 +1,4 @@
-// Creates the benchmark's users through the server's own API (PROTOCOL §2), before any
+// Creates the benchmark's users through the server's own API (docs/protocol.md §2), before any
 // timing starts: an account, its clients, one subscription, and a pool of aes128gcm bodies
 // encrypted for that subscription's keys (§5), exactly as a real sender would hold them.
 // Account creation and the first client's Basic auth each cost one scrypt (~0.1 s of CPU

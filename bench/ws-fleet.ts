@@ -1,4 +1,4 @@
-// The devices: one plain `ws` WebSocket per client, speaking PROTOCOL §3 — hello first,
+// The devices: one plain `ws` WebSocket per client, speaking docs/protocol.md §3 — hello first,
 // then ack every notification as soon as it arrives, answer pings. Frames are checked
 // only as far as the benchmark needs (type and id): schema-validating every frame would
 // bill the load generator's CPU, which shares the two cores with the server.

@@ -1,4 +1,4 @@
-// Adding a device by pairing code (PROTOCOL §6 option A) across browsers, against the real
+// Adding a device by pairing code (docs/protocol.md §6 option A) across browsers, against the real
 // server and its relay: Chromium is signed in, Firefox ESR is the new device and shows the
 // code, Chromium types it, and both show success. A push from a subscription made in Chromium
 // then reaches both, each decrypting it with the shared key; removing the Firefox device from

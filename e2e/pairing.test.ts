@@ -1,4 +1,4 @@
-// Adding a device by pairing code (PROTOCOL §6 option A), in two Chromium profiles against the
+// Adding a device by pairing code (docs/protocol.md §6 option A), in two Chromium profiles against the
 // real server and its relay: the new device shows a code, the signed-in one types it, EC-J-PAKE
 // runs through the relay, and the new device signs in with a client registered for it — no
 // password or recovery key typed. Both then receive and decrypt the same push; removing the

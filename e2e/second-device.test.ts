@@ -1,5 +1,5 @@
 // A user with two devices: signs up in Chromium, subscribes a site, then signs in in Firefox
-// with username, password and recovery key (PROTOCOL §6 option B). Both list the same
+// with username, password and recovery key (docs/protocol.md §6 option B). Both list the same
 // subscription (the meta opens with the recovered key), both receive the push, and removing
 // the first device from the second signs the first out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@ import { accountRoutes } from './client-agent/account-routes.js';
 import { clientRoutes } from './client-agent/client-routes.js';
 import { connectHandler } from './client-agent/connect-route.js';
 import { subscriptionRoutes } from './client-agent/subscription-routes.js';
-import type { AppEnv } from './http/env.js';
+import type { AppEnv } from './http/app-env.js';
 import { errorResponse, HttpError } from './http/errors.js';
 import { type HealthProbes, heartbeat } from './observability/heartbeat.js';
 import { pushRoutes } from './post-office/push-route.js';

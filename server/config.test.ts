@@ -1,4 +1,4 @@
-// PROTOCOL §1: the environment variables, their defaults, and one clear error naming the
+// docs/protocol.md §1: the environment variables, their defaults, and one clear error naming the
 // variable when a value is malformed. Every case passes its own env record, so nothing
 // here depends on (or leaks into) process.env.
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ function configError(env: Record<string, string>): ConfigError {
   throw new Error(`expected ${JSON.stringify(env)} to be refused`);
 }
 
-describe('defaults (PROTOCOL §1)', () => {
+describe('defaults (docs/protocol.md §1)', () => {
   const config = loadConfig({});
 
   it('serves HTTP on 127.0.0.1:8080 with endpoints under http://localhost:8080', () => {

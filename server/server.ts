@@ -8,16 +8,16 @@ import type { Hono } from 'hono';
 import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
-import { Cache } from './cache/memcached.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
-import type { AppEnv } from './http/env.js';
+import type { AppEnv } from './http/app-env.js';
 import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
 import type { Services } from './services.js';
+import { SharedState } from './shared-state/memcached.js';
 import { openStore } from './store/open-store.js';
 import { startTopicPurge } from './store/topic-purge.js';
 
@@ -37,7 +37,7 @@ export interface RunningServer {
   url: string;
   port: number;
   services: Services;
-  cache: Cache;
+  cache: SharedState;
   app: Hono<AppEnv>;
   close(): Promise<void>;
 }
@@ -78,7 +78,7 @@ export async function startServer(
   );
   cleanup.push(() => broker.close());
 
-  const cache = new Cache(config.memcachedServers, config.memcachedTimeoutMs, log, (up) =>
+  const cache = new SharedState(config.memcachedServers, config.memcachedTimeoutMs, log, (up) =>
     metrics.serviceUp.set({ service: 'memcached' }, up ? 1 : 0),
   );
   cleanup.push(() => cache.close());
@@ -93,7 +93,7 @@ export async function startServer(
 
   cleanup.push(startTopicPurge(store, log));
   const sessions = new SessionRegistry();
-  // DoS defense (issue 5): live settings from the database, penalty box synced via memcached.
+  // DoS defense: live settings from the database, penalty box synced via memcached.
   const dos = await startDosDefense({ config, store, cache, log, metrics }).catch(fail);
   cleanup.push(() => dos.stop());
   const services: Services = { config, store, broker, log, metrics, sessions, cache, dos };
@@ -109,7 +109,7 @@ export async function startServer(
     (service, up) => metrics.serviceUp.set({ service }, up ? 1 : 0),
   );
   metrics.watchHealth({ rabbitmq: () => broker.isUp, memcached: () => cache.healthy });
-  // /admin (issue 5) and the control bus every node listens on, admin enabled or not.
+  // /admin and the control bus every node listens on, admin enabled or not.
   const admin = await startAdmin(services, probes).catch(fail);
   cleanup.push(() => admin.close());
 

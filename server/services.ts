@@ -1,12 +1,12 @@
 // The collaborators routes and sessions are built from, assembled once in server.ts.
 
 import type { Broker } from './broker/broker.js';
-import type { Cache } from './cache/memcached.js';
 import type { SessionRegistry } from './client-agent/session-registry.js';
 import type { Config } from './config.js';
 import type { DosDefense } from './dos/defense.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { SharedState } from './shared-state/memcached.js';
 import type { Store } from './store/store.js';
 
 export interface Services {
@@ -17,9 +17,9 @@ export interface Services {
   metrics: Metrics;
   sessions: SessionRegistry;
   /** memcached, shared by every node; calls fail fast when it is down. */
-  cache: Cache;
+  cache: SharedState;
   /**
-   * The DoS defense (issue 5). Routes read the caller's address from `c.get('clientIp')`;
+   * The DoS defense. Routes read the caller's address from `c.get('clientIp')`;
    * the pairing relay reports extra requests / bad requests with `dos.countRequest(ip)` /
    * `dos.countBadRequest(ip)` and excuses an innocent 404 with `dos.excuse(c)`.
    */

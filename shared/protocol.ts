@@ -1,4 +1,4 @@
-// The wire contract of PROTOCOL.md as zod schemas, shared by the server (to validate what
+// The wire contract of docs/protocol.md as zod schemas, shared by the server (to validate what
 // arrives), the add-on and the tests (to validate what comes back). Nothing here imports
 // from server/ or extension/.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// The client half of PROTOCOL §3: one WebSocket to the server, kept open for as long as the
+// The client half of docs/protocol.md §3: one WebSocket to the server, kept open for as long as the
 // client runs. Used by the add-on's background page (browser WebSocket) and by Node tests
 // (the `ws` package), so it only touches the small WebSocket surface both share.
 import { type ClientFrame, CloseCode, type NotificationFrame, ServerFrame } from './protocol.js';

@@ -1,4 +1,4 @@
-// Pairing a new device with a signed-in one (PROTOCOL §6) as a user does it, on the add-on's
+// Pairing a new device with a signed-in one (docs/protocol.md §6) as a user does it, on the add-on's
 // pages: "I already use Push on another device" on the new one, "Add a device" on the other.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';

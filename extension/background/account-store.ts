@@ -1,6 +1,6 @@
 // The account on this device, in storage.local: who, on which server, the user's secret key
-// (PROTOCOL §5) and this device's client token. Never the password.
-import { isRecord, isString } from '../shared/guards.js';
+// (docs/protocol.md §5) and this device's client token. Never the password.
+import { isRecord, isString } from '../messaging/guards.js';
 import type { KeyValueArea } from './storage-area.js';
 
 export interface StoredAccount {

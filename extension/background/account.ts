@@ -1,4 +1,4 @@
-// Sign up, sign in on another device (PROTOCOL §6 option B) and sign out. The secret key is
+// Sign up, sign in on another device (docs/protocol.md §6 option B) and sign out. The secret key is
 // made here, on the device, and leaves it only as the recovery key the user writes down.
 import {
   decodeBase64Url,

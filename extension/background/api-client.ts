@@ -1,4 +1,4 @@
-// The Client Agent API (PROTOCOL §2) as the add-on uses it. Every response is checked against
+// The Client Agent API (docs/protocol.md §2) as the add-on uses it. Every response is checked against
 // the shared schemas, so a wrong server (or a proxy's error page) is reported as such instead
 // of leaking undefined values into storage.
 import type { z } from 'zod';
@@ -14,7 +14,7 @@ import {
   SubscriptionList,
 } from '../../shared/protocol.js';
 
-/** The server answered with an error status; `code` is its machine code (PROTOCOL: errors). */
+/** The server answered with an error status; `code` is its machine code (docs/protocol.md, errors). */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
@@ -67,7 +67,7 @@ export class ServerApi {
     this.#fetch = fetchImpl;
   }
 
-  /** 200 and 503 both carry the heartbeat shape (PROTOCOL §8). */
+  /** 200 and 503 both carry the heartbeat shape (docs/protocol.md §8). */
   async heartbeat(): Promise<Heartbeat> {
     const response = await this.#send('GET', '/__heartbeat__');
     const body = await readJson(response);

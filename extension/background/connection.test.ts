@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PushClientState } from '../../shared/push-client.js';
-import type { ConnectionState } from '../shared/ui-api.js';
+import type { ConnectionState } from '../messaging/ui-api.js';
 import type { SignedInAccount } from './account-store.js';
 import { type ClientOptions, ConnectionManager } from './connection.js';
 import { SerialQueue } from './serial.js';

@@ -3,7 +3,7 @@
 // (start, alarm, settings change), which is how a stopped Chromium service worker reconnects.
 import type { NotificationFrame } from '../../shared/protocol.js';
 import type { PushClientState } from '../../shared/push-client.js';
-import type { ConnectionState } from '../shared/ui-api.js';
+import type { ConnectionState } from '../messaging/ui-api.js';
 import type { SignedInAccount } from './account-store.js';
 import type { SerialQueue } from './serial.js';
 

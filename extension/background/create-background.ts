@@ -3,8 +3,8 @@
 import type browserApi from 'webextension-polyfill';
 import { decodeBase64Url, encodeBase64Url } from '../../shared/crypto/index.js';
 import { connectUrlFor, PushClient } from '../../shared/push-client.js';
-import type { PushMessage } from '../shared/runtime-messages.js';
-import type { ConnectionState } from '../shared/ui-api.js';
+import type { PushMessage } from '../messaging/runtime-messages.js';
+import type { ConnectionState } from '../messaging/ui-api.js';
 import { AccountService } from './account.js';
 import { AccountStore, isSignedIn } from './account-store.js';
 import { ServerApi } from './api-client.js';
@@ -12,9 +12,9 @@ import { ConnectionManager } from './connection.js';
 import { NotificationLog } from './notification-log.js';
 import { handlePageRequest } from './page-requests.js';
 import { PageTabs } from './page-tabs.js';
+import { CurrentPairing } from './pairing/current-pairing.js';
 import { LeftoverClients } from './pairing/leftover-clients.js';
-import { PairingManager } from './pairing/pairing-manager.js';
-import { PairingService } from './pairing/pairing-service.js';
+import { PairingRequests } from './pairing/pairing-requests.js';
 import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
@@ -139,8 +139,8 @@ export function createBackground(browser: Browser) {
       // a pairing may wait minutes for the other device; a cheap API call per poll keeps it.
       onPoll: () => void browser.runtime.getPlatformInfo().catch(() => undefined),
     });
-  const pairing = new PairingService({
-    manager: new PairingManager(session),
+  const pairing = new PairingRequests({
+    manager: new CurrentPairing(session),
     newDevice: {
       relay,
       api,

@@ -1,6 +1,6 @@
 // Errors the user reads. Background code throws UserError with words meant for a person;
 // anything else is translated here, so no stack trace or machine code reaches the UI.
-import type { UiError } from '../shared/ui-api.js';
+import type { UiError } from '../messaging/ui-api.js';
 import { ApiError, NetworkError, ProtocolError } from './api-client.js';
 
 export class UserError extends Error {

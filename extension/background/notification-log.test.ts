@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NotificationView } from '../shared/ui-api.js';
+import type { NotificationView } from '../messaging/ui-api.js';
 import { NotificationLog } from './notification-log.js';
 import { SerialQueue } from './serial.js';
 import { MemoryArea } from './storage-area.js';

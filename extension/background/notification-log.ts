@@ -1,6 +1,6 @@
 // The recent-notifications list the popup shows, with what is unread (the badge count).
-import { isRecord, isString } from '../shared/guards.js';
-import type { NotificationView } from '../shared/ui-api.js';
+import { isRecord, isString } from '../messaging/guards.js';
+import type { NotificationView } from '../messaging/ui-api.js';
 import type { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
 

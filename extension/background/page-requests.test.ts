@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSecretKey } from '../../shared/crypto/index.js';
-import type { Decision } from '../shared/ui-api.js';
+import type { Decision } from '../messaging/ui-api.js';
 import { ApiError, ServerApi } from './api-client.js';
 import { handlePageRequest, type PageRequestDeps } from './page-requests.js';
 import { PermissionStore } from './permissions.js';

@@ -7,8 +7,8 @@ import type {
   PageResponse,
   PageResults,
   PageSubscription,
-} from '../shared/page-protocol.js';
-import type { Decision } from '../shared/ui-api.js';
+} from '../messaging/page-protocol.js';
+import type { Decision } from '../messaging/ui-api.js';
 import type { SignedInAccount } from './account-store.js';
 import { ApiError, NetworkError, ProtocolError } from './api-client.js';
 import { type CachedSubscription, KeyMismatchError } from './subscriptions.js';

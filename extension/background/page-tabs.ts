@@ -3,8 +3,8 @@
 // may restart the service worker between the page registering and the message arriving.
 // Closed tabs are forgotten when a delivery to them fails, not on tabs.onRemoved: listening
 // to that would wake the service worker every time any tab closes.
-import { isRecord } from '../shared/guards.js';
-import { isWebOrigin } from '../shared/origin.js';
+import { isRecord } from '../messaging/guards.js';
+import { isWebOrigin } from '../messaging/origin.js';
 import type { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
 

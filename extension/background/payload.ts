@@ -1,7 +1,7 @@
-// PROTOCOL §7: a decrypted payload that is JSON with a `title` is also shown as a system
+// docs/protocol.md §7: a decrypted payload that is JSON with a `title` is also shown as a system
 // notification; anything else only reaches open pages of the site.
 import { utf8Decode } from '../../shared/crypto/index.js';
-import { isRecord } from '../shared/guards.js';
+import { isRecord } from '../messaging/guards.js';
 
 export interface DisplayNotification {
   title: string;

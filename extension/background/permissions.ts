@@ -1,8 +1,8 @@
 // Per-site answers to "Allow <origin> to send you notifications?", kept on this device.
 // No answer yet means the next subscribe asks.
-import { isRecord } from '../shared/guards.js';
-import { isWebOrigin } from '../shared/origin.js';
-import type { Decision, SiteView } from '../shared/ui-api.js';
+import { isRecord } from '../messaging/guards.js';
+import { isWebOrigin } from '../messaging/origin.js';
+import type { Decision, SiteView } from '../messaging/ui-api.js';
 import type { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
 

@@ -1,7 +1,7 @@
 // "Allow <origin> to send you notifications?" asked in a window of the add-on's own, which a
 // site cannot draw over or fake. One question per origin at a time: a page calling subscribe
 // twice gets the same answer.
-import type { Decision, PromptView } from '../shared/ui-api.js';
+import type { Decision, PromptView } from '../messaging/ui-api.js';
 
 export interface PromptWindows {
   /** Opens the prompt page for `promptId`; resolves to the window's id. */

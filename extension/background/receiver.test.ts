@@ -8,7 +8,7 @@ import {
   utf8Encode,
 } from '../../shared/crypto/index.js';
 import type { NotificationFrame } from '../../shared/protocol.js';
-import type { Decision, NotificationView } from '../shared/ui-api.js';
+import type { Decision, NotificationView } from '../messaging/ui-api.js';
 import { createReceiver } from './receiver.js';
 import { testAccount } from './testing/accounts.js';
 

@@ -7,7 +7,7 @@ import {
   deriveSubscriptionKeys,
 } from '../../shared/crypto/index.js';
 import type { NotificationFrame } from '../../shared/protocol.js';
-import type { Decision, NotificationView } from '../shared/ui-api.js';
+import type { Decision, NotificationView } from '../messaging/ui-api.js';
 import type { SignedInAccount } from './account-store.js';
 import { type DisplayNotification, notificationOf } from './payload.js';
 

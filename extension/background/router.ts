@@ -2,10 +2,10 @@
 // calls; content scripts get the page calls, for the origin of the top frame the browser says
 // they run in. Anything else gets no answer.
 import type { Runtime } from 'webextension-polyfill';
-import { webOriginOf } from '../shared/origin.js';
-import { type PageResponse, parsePageRequest } from '../shared/page-protocol.js';
-import { isPageMessage, parseUiMessage } from '../shared/runtime-messages.js';
-import type { UiMessage } from '../shared/ui-api.js';
+import { webOriginOf } from '../messaging/origin.js';
+import { type PageResponse, parsePageRequest } from '../messaging/page-protocol.js';
+import { isPageMessage, parseUiMessage } from '../messaging/runtime-messages.js';
+import type { UiMessage } from '../messaging/ui-api.js';
 
 export interface RouterDeps {
   extensionId: string;

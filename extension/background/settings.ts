@@ -1,6 +1,6 @@
 // The user's choices that do not depend on an account: whether the add-on is on at all
 // (off until the user opts in) and which push server to use.
-import { isRecord } from '../shared/guards.js';
+import { isRecord } from '../messaging/guards.js';
 import { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
 

@@ -1,11 +1,11 @@
-// What the add-on seals into a subscription's `meta` (PROTOCOL §2, §5). The shared
+// What the add-on seals into a subscription's `meta` (docs/protocol.md §2, §5). The shared
 // SubscriptionMeta is the common floor ({origin, createdAt}); the add-on adds the
 // applicationServerKey the site gave, because GET /v1/subscriptions does not return it and
 // every device of the user must be able to refuse a subscribe with another key (W3C Push API).
 import { z } from 'zod';
 import { decryptMeta } from '../../shared/crypto/index.js';
 import { SubscriptionMeta } from '../../shared/protocol.js';
-import { isWebOrigin } from '../shared/origin.js';
+import { isWebOrigin } from '../messaging/origin.js';
 
 /**
  * base64url, as the server accepted it (it checks the point). Lenient on purpose: a meta that

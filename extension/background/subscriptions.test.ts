@@ -64,7 +64,7 @@ describe('SubscriptionService.subscribe', () => {
     expect(stored.applicationServerKey).toBe(KEY_A);
   });
 
-  it('hands out keys that any sender can encrypt to and this user can read (PROTOCOL §5)', async () => {
+  it('hands out keys that any sender can encrypt to and this user can read (docs/protocol.md §5)', async () => {
     const server = new FakeServer();
     const secretKey = generateSecretKey();
     const { account, service } = device(server, secretKey, 'a');

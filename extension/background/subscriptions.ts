@@ -1,6 +1,6 @@
 // The user's subscriptions. The server holds the list (shared by all of the user's devices) but
 // only sees each one's `meta` sealed; this device opens it to learn which site a subscription
-// belongs to, and derives its keys from the secret key (PROTOCOL §5). The meta also carries the
+// belongs to, and derives its keys from the secret key (docs/protocol.md §5). The meta also carries the
 // applicationServerKey given at subscribe time (the server's list does not return it), so every
 // device can enforce it; a local cache remembers what was opened.
 import {
@@ -10,10 +10,10 @@ import {
   encryptMeta,
   toPushSubscriptionJSON,
 } from '../../shared/crypto/index.js';
-import { isRecord, isString } from '../shared/guards.js';
-import { isWebOrigin } from '../shared/origin.js';
-import type { PageSubscription } from '../shared/page-protocol.js';
-import type { SubscriptionView } from '../shared/ui-api.js';
+import { isRecord, isString } from '../messaging/guards.js';
+import { isWebOrigin } from '../messaging/origin.js';
+import type { PageSubscription } from '../messaging/page-protocol.js';
+import type { SubscriptionView } from '../messaging/ui-api.js';
 import type { SignedInAccount } from './account-store.js';
 import { ApiError, type ServerApi } from './api-client.js';
 import type { SerialQueue } from './serial.js';

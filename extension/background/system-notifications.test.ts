@@ -1,6 +1,6 @@
 // The browser's notification, badge and tab APIs are faked here (unit tests only).
 import { describe, expect, it } from 'vitest';
-import type { NotificationView } from '../shared/ui-api.js';
+import type { NotificationView } from '../messaging/ui-api.js';
 import { NotificationLog } from './notification-log.js';
 import { SerialQueue } from './serial.js';
 import { MemoryArea } from './storage-area.js';

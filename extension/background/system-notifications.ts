@@ -2,7 +2,7 @@
 // with the unread count, and what a click on the notification does.
 import type browserApi from 'webextension-polyfill';
 import type { Notifications } from 'webextension-polyfill';
-import type { NotificationView } from '../shared/ui-api.js';
+import type { NotificationView } from '../messaging/ui-api.js';
 import type { NotificationLog } from './notification-log.js';
 
 type Browser = typeof browserApi;

@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { UiMessage, UiMethod, UiMethods, UiResponse } from '../shared/ui-api.js';
+import type { UiMessage, UiMethod, UiMethods, UiResponse } from '../messaging/ui-api.js';
 import { AccountService } from './account.js';
 import { AccountStore, isSignedIn } from './account-store.js';
 import { ServerApi } from './api-client.js';
 import { NotificationLog } from './notification-log.js';
+import { CurrentPairing } from './pairing/current-pairing.js';
 import { LeftoverClients } from './pairing/leftover-clients.js';
-import { PairingManager } from './pairing/pairing-manager.js';
-import { PairingService } from './pairing/pairing-service.js';
+import { PairingRequests } from './pairing/pairing-requests.js';
 import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
@@ -40,8 +40,8 @@ function setup(options: { permitted?: boolean } = {}) {
     subscriptions,
     log,
     prompts: new PromptManager({ open: async () => 1, close: async () => {} }),
-    pairing: new PairingService({
-      manager: new PairingManager(new MemoryArea()),
+    pairing: new PairingRequests({
+      manager: new CurrentPairing(new MemoryArea()),
       newDevice: {
         relay,
         api,

@@ -1,7 +1,7 @@
 // What the popup, options and prompt pages can ask of the background (shared/ui-api.ts).
-import { isRecord, isString } from '../shared/guards.js';
-import { isWebOrigin } from '../shared/origin.js';
-import { needsHostPermission, normalizeServerUrl } from '../shared/server-url.js';
+import { isRecord, isString } from '../messaging/guards.js';
+import { isWebOrigin } from '../messaging/origin.js';
+import { needsHostPermission, normalizeServerUrl } from '../messaging/server-url.js';
 import type {
   ConnectionState,
   Decision,
@@ -10,13 +10,13 @@ import type {
   UiMethod,
   UiMethods,
   UiResponse,
-} from '../shared/ui-api.js';
+} from '../messaging/ui-api.js';
 import type { AccountService } from './account.js';
 import { type AccountStore, isSignedIn, type SignedInAccount } from './account-store.js';
 import { ApiError, type ServerApi } from './api-client.js';
 import { toUiError, UserError } from './errors.js';
 import type { NotificationLog } from './notification-log.js';
-import type { PairingService } from './pairing/pairing-service.js';
+import type { PairingRequests } from './pairing/pairing-requests.js';
 import type { PermissionStore } from './permissions.js';
 import type { PromptManager } from './prompt.js';
 import type { SettingsStore } from './settings.js';
@@ -30,7 +30,7 @@ export interface UiContext {
   subscriptions: SubscriptionService;
   log: NotificationLog;
   prompts: PromptManager;
-  pairing: PairingService;
+  pairing: PairingRequests;
   api: (serverUrl: string) => ServerApi;
   connectionState: () => Promise<ConnectionState>;
   /** Re-reads settings and account and (re)connects or disconnects. */

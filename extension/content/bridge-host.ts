@@ -5,9 +5,9 @@ import {
   type ContentToPage,
   isFromSameWindow,
   parsePageToContent,
-} from '../shared/bridge.js';
-import { type PageResponse, parsePageResponse } from '../shared/page-protocol.js';
-import type { WindowLike } from '../shared/window-like.js';
+} from '../messaging/bridge.js';
+import { type PageResponse, parsePageResponse } from '../messaging/page-protocol.js';
+import type { WindowLike } from '../messaging/window-like.js';
 
 export interface BridgeHost {
   /** Passes a push message's payload (base64url, or null) to the page. */

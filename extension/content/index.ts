@@ -1,8 +1,8 @@
 // Content script (isolated world) on every http(s) page: the bridge between the page's
 // navigator.push (page script, MAIN world) and the background.
 import browser from 'webextension-polyfill';
-import type { PageMessage } from '../shared/runtime-messages.js';
-import { parsePushMessage } from '../shared/runtime-messages.js';
+import type { PageMessage } from '../messaging/runtime-messages.js';
+import { parsePushMessage } from '../messaging/runtime-messages.js';
 import { startBridgeHost } from './bridge-host.js';
 
 // Pages with an opaque origin (sandboxed) cannot be told apart, so they get no API.

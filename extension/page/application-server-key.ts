@@ -1,5 +1,5 @@
 // `applicationServerKey` as the W3C Push API takes it: a base64url string or a BufferSource
-// holding a 65-byte uncompressed P-256 point. Sent on as base64url (PROTOCOL §2).
+// holding a 65-byte uncompressed P-256 point. Sent on as base64url (docs/protocol.md §2).
 import { decodeBase64Url, encodeBase64Url } from '../../shared/crypto/base64url.js';
 
 const POINT_BYTES = 65;

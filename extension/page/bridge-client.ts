@@ -6,14 +6,14 @@ import {
   newChannelId,
   type PageToContent,
   parseContentToPage,
-} from '../shared/bridge.js';
+} from '../messaging/bridge.js';
 import {
   isResultFor,
   type PageRequest,
   type PageResults,
   parsePageResponse,
-} from '../shared/page-protocol.js';
-import type { WindowLike } from '../shared/window-like.js';
+} from '../messaging/page-protocol.js';
+import type { WindowLike } from '../messaging/window-like.js';
 
 export interface Transport {
   request<R extends PageRequest>(request: R): Promise<PageResults[R['type']]>;

@@ -2,8 +2,8 @@
 // against fake windows that deliver messages the way a browser would.
 import { describe, expect, it, vi } from 'vitest';
 import { startBridgeHost } from '../content/bridge-host.js';
-import { BRIDGE_TAG } from '../shared/bridge.js';
-import type { MessageEventLike, WindowLike } from '../shared/window-like.js';
+import { BRIDGE_TAG } from '../messaging/bridge.js';
+import type { MessageEventLike, WindowLike } from '../messaging/window-like.js';
 import { startBridgeClient } from './bridge-client.js';
 import { type ExtensionPushEvent, PushApi } from './push-api.js';
 

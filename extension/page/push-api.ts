@@ -1,7 +1,7 @@
-// navigator.push (PROTOCOL §7): the W3C PushManager's subscribe/getSubscription, plus
+// navigator.push (docs/protocol.md §7): the W3C PushManager's subscribe/getSubscription, plus
 // unsubscribe and `push` events on the page itself, since there is no service worker here.
 import { decodeBase64Url } from '../../shared/crypto/base64url.js';
-import type { PagePermissionState, PageSubscription } from '../shared/page-protocol.js';
+import type { PagePermissionState, PageSubscription } from '../messaging/page-protocol.js';
 import { normalizeApplicationServerKey } from './application-server-key.js';
 import type { Transport } from './bridge-client.js';
 
@@ -39,7 +39,7 @@ export class ExtensionPushSubscription {
     return copyOf(decodeBase64Url(this.#keys[name]));
   }
 
-  /** The W3C PushSubscriptionJSON any Web Push library can send to (PROTOCOL §5). */
+  /** The W3C PushSubscriptionJSON any Web Push library can send to (docs/protocol.md §5). */
   toJSON(): { endpoint: string; expirationTime: null; keys: { p256dh: string; auth: string } } {
     return { endpoint: this.endpoint, expirationTime: null, keys: { ...this.#keys } };
   }

@@ -5,8 +5,8 @@ import {
   insecureServerWarning,
   needsHostPermission,
   normalizeServerUrl,
-} from '../shared/server-url.js';
-import type { ExtensionState } from '../shared/ui-api.js';
+} from '../messaging/server-url.js';
+import type { ExtensionState } from '../messaging/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
 import { busy, byId, say, show } from './dom.js';
 import { defaultDeviceName } from './format.js';

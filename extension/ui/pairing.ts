@@ -1,7 +1,7 @@
 // The pairing page, for either device: `?mode=new` on the device that is not signed in yet
 // (shows the code), `?mode=add` on the signed-in one (the code is typed here). The pairing
 // itself runs in the background; this page starts it, follows it and can close at any time.
-import type { ExtensionState, PairingView } from '../shared/ui-api.js';
+import type { ExtensionState, PairingView } from '../messaging/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
 import { byId, h, say, show } from './dom.js';
 import { timeLeft } from './format.js';

@@ -2,7 +2,7 @@
 // subscriptions, per-site answers and devices. Refreshes itself when the background stores
 // something new (a notification arriving while it is open).
 import browser from 'webextension-polyfill';
-import type { ConnectionState, ExtensionState } from '../shared/ui-api.js';
+import type { ConnectionState, ExtensionState } from '../messaging/ui-api.js';
 import { busy, byId, say, show } from './dom.js';
 import { loadPage } from './page-load.js';
 import { call, messageOf } from './rpc.js';

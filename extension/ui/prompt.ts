@@ -1,6 +1,6 @@
 // The per-site question, in an add-on window a page cannot draw over. Escape or closing the
 // window means "not now": nothing is remembered and the site may ask again later.
-import type { Decision } from '../shared/ui-api.js';
+import type { Decision } from '../messaging/ui-api.js';
 import { byId, markReady, say, show } from './dom.js';
 import { call, messageOf } from './rpc.js';
 

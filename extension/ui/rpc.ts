@@ -1,8 +1,8 @@
 // Calls from the add-on's pages to the background (shared/ui-api.ts), with errors as
 // UiCallError carrying words meant for the user.
 import browser from 'webextension-polyfill';
-import { isRecord } from '../shared/guards.js';
-import type { UiMessage, UiMethod, UiMethods } from '../shared/ui-api.js';
+import { isRecord } from '../messaging/guards.js';
+import type { UiMessage, UiMethod, UiMethods } from '../messaging/ui-api.js';
 
 export class UiCallError extends Error {
   override name = 'UiCallError';

@@ -3,9 +3,9 @@
 // ADMIN_TOKEN. Addresses come from the documentation ranges via X-Forwarded-For.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemcachedProcess } from '../dos/memcached-process.js';
 import { createSubscription, createUserWithClient } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
+import { MemcachedProcess } from '../testing/memcached-process.js';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { TestSocket } from '../testing/ws-client.js';

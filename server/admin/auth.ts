@@ -1,7 +1,7 @@
 // Who may use /admin: whoever presents ADMIN_TOKEN as a Bearer token. Without ADMIN_TOKEN
 // every /admin path answers 404 with a message saying how to turn it on.
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import type { AppEnv } from '../http/app-env.js';
 import { secretsEqual } from '../security/tokens.js';
 
 export const ADMIN_DISABLED_MESSAGE = 'admin is disabled: set ADMIN_TOKEN';

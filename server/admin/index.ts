@@ -2,7 +2,7 @@
 // per-minute figures, the audit log and the routes. Mounted even without ADMIN_TOKEN, so
 // that /admin can say how to turn it on.
 import type { Hono } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import type { AppEnv } from '../http/app-env.js';
 import type { HealthProbes } from '../observability/heartbeat.js';
 import { MinuteRates, readPushTotals } from '../observability/rates.js';
 import type { Services } from '../services.js';

@@ -1,5 +1,5 @@
 // How a push travels through RabbitMQ: what the POST Office publishes must come back out of
-// the consumer as the same message, and the TTL rules of PROTOCOL §4 decide what is too late.
+// the consumer as the same message, and the TTL rules of docs/protocol.md §4 decide what is too late.
 import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { decodeDelivery, isExpired, type PushMessage, publishOptions } from './message.js';

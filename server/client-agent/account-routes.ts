@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { CreateAccountRequest, type CreateAccountResponse } from '../../shared/protocol.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readJson } from '../http/body.js';
-import type { AppEnv } from '../http/env.js';
 import { HttpError } from '../http/errors.js';
 import { shortId } from '../observability/logger.js';
 import { hashPassword } from '../security/passwords.js';

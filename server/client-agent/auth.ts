@@ -2,7 +2,7 @@
 // token) for everything else. Wrong credentials are 401; a disabled account is 403.
 import type { MiddlewareHandler } from 'hono';
 import { normalizeUsername } from '../../shared/protocol.js';
-import type { AppEnv } from '../http/env.js';
+import type { AppEnv } from '../http/app-env.js';
 import { HttpError, unauthorized } from '../http/errors.js';
 import { verifyAgainstDummy, verifyPassword } from '../security/passwords.js';
 import { hashToken } from '../security/tokens.js';

@@ -1,4 +1,4 @@
-// The Client Agent's REST calls (PROTOCOL §2) against a real server, RabbitMQ and SQLite.
+// The Client Agent's REST calls (docs/protocol.md §2) against a real server, RabbitMQ and SQLite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientList, ErrorBody, SubscriptionList } from '../../shared/protocol.js';
 import {

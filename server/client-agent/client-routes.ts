@@ -4,8 +4,8 @@ import {
   CreateClientRequest,
   type CreateClientResponse,
 } from '../../shared/protocol.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readJson } from '../http/body.js';
-import type { AppEnv } from '../http/env.js';
 import { notFound, serviceUnavailable } from '../http/errors.js';
 import { shortId } from '../observability/logger.js';
 import { hashToken, newSecretToken } from '../security/tokens.js';

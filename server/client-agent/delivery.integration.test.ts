@@ -1,4 +1,4 @@
-// Delivery over WebSocket (PROTOCOL §3) through the real RabbitMQ: send with npm web-push,
+// Delivery over WebSocket (docs/protocol.md §3) through the real RabbitMQ: send with npm web-push,
 // receive, decrypt with the keys §5 derives, ack — and what happens when clients are
 // away, do not ack, or are deleted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

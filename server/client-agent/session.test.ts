@@ -1,4 +1,4 @@
-// The WebSocket session state machine (PROTOCOL §3) with a fake socket, a fake broker
+// The WebSocket session state machine (docs/protocol.md §3) with a fake socket, a fake broker
 // consumer and fake lookups, so every transition and close code can be driven exactly,
 // including races a real RabbitMQ only produces now and then (a delivery during the
 // consumer's open, a socket closing mid-identify). The real thing is covered end to end in
@@ -345,7 +345,7 @@ describe('identifying', () => {
 });
 
 describe('delivering', () => {
-  it('sends a notification frame with exactly the fields of PROTOCOL §3', async () => {
+  it('sends a notification frame with exactly the fields of docs/protocol.md §3', async () => {
     const h = harness();
     await h.hello();
     const message = push({ ttl: 120, urgency: 'high', topic: 'score' });

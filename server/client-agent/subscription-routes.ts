@@ -4,8 +4,8 @@ import {
   type CreateSubscriptionResponse,
   type SubscriptionInfo,
 } from '../../shared/protocol.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readJson } from '../http/body.js';
-import type { AppEnv } from '../http/env.js';
 import { badRequest, notFound, serviceUnavailable } from '../http/errors.js';
 import { shortId } from '../observability/logger.js';
 import { parseP256PublicKey } from '../security/ec-keys.js';

@@ -2,13 +2,21 @@ import type { Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { DosSettings } from '../config.js';
 import { Metrics } from '../observability/metrics.js';
+import {
+  captureLogs,
+  DEFAULT_TEST_SETTINGS,
+  FakeSettingsStore,
+  FakeSharedState,
+} from '../testing/dos-fakes.js';
 import { DosDefense } from './defense.js';
 import { LiveSettings } from './settings.js';
-import { captureLogs, DEFAULT_TEST_SETTINGS, FakeCache, FakeSettingsStore } from './testing.js';
 
-function setup(overrides: Partial<DosSettings> = {}, shared?: { cache: FakeCache; clock: Clock }) {
+function setup(
+  overrides: Partial<DosSettings> = {},
+  shared?: { cache: FakeSharedState; clock: Clock },
+) {
   const clock = shared?.clock ?? new Clock();
-  const cache = shared?.cache ?? new FakeCache(clock.now);
+  const cache = shared?.cache ?? new FakeSharedState(clock.now);
   const { log, events } = captureLogs();
   const store = new FakeSettingsStore();
   const settings = new LiveSettings({ ...DEFAULT_TEST_SETTINGS, ...overrides }, store, log);
@@ -130,7 +138,7 @@ describe('DosDefense thresholds', () => {
 describe('DosDefense across nodes (shared box)', () => {
   function twoNodes(overrides: Partial<DosSettings> = {}) {
     const clock = new Clock();
-    const cache = new FakeCache(clock.now);
+    const cache = new FakeSharedState(clock.now);
     const a = setup(overrides, { cache, clock });
     const b = setup(overrides, { cache, clock });
     return { a: a.dos, b: b.dos, cache, clock, aEvents: a.events };

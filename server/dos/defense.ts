@@ -18,15 +18,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { LRUCache } from 'lru-cache';
-import { CacheUnavailable } from '../cache/memcached.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { SharedStateUnavailable } from '../shared-state/memcached.js';
 import { AllowList } from './allow-list.js';
 import { ipForLog, normalizeIp } from './ip.js';
 import { IpCounters, type Talker } from './ip-counters.js';
 import { type BoxEntry, type BoxReason, LocalPenaltyBox, secondsLeft } from './penalty-box.js';
 import type { DosSettings, LiveSettings } from './settings.js';
-import { RELEASE_MEMORY_MS, type SharedCache, SharedPenaltyBox } from './shared-box.js';
+import { RELEASE_MEMORY_MS, SharedPenaltyBox, type SharedStateStore } from './shared-box.js';
 
 /** Answers that are the client's fault. 409/410/429 are not: they happen to honest clients. */
 export const BAD_REQUEST_STATUSES: ReadonlySet<number> = new Set([
@@ -35,7 +35,7 @@ export const BAD_REQUEST_STATUSES: ReadonlySet<number> = new Set([
 
 export interface DosDefenseDeps {
   settings: LiveSettings;
-  cache: SharedCache;
+  cache: SharedStateStore;
   log: Logger;
   metrics: Metrics;
   syncIntervalMs: number;
@@ -322,9 +322,9 @@ export class DosDefense {
       }
       if (this.shared.pendingCount > 0) this.publishSoon();
     } catch (err) {
-      this.lastSyncOk = !(err instanceof CacheUnavailable);
+      this.lastSyncOk = !(err instanceof SharedStateUnavailable);
       this.deps.metrics.dosSyncFailures.inc();
-      // memcached.lost/recovered are logged once by the Cache; this is only for debugging.
+      // memcached.lost/recovered are logged once by SharedState; this is only for debugging.
       this.deps.log.debug({ event: 'dos.sync_failed', err: String(err) });
     } finally {
       this.expire();

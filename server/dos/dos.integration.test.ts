@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/eventually.js';
+import { MemcachedProcess } from '../testing/memcached-process.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
-import { MemcachedProcess } from './memcached-process.js';
 
 let memcached: MemcachedProcess;
 let dir: string;

@@ -1,8 +1,8 @@
-// The first check of every request (PROTOCOL §4: the penalty box answers before anything
+// The first check of every request (docs/protocol.md §4: the penalty box answers before anything
 // else): resolves the caller's address, answers 429 when it is boxed, and counts the
 // answer's status once the route is done.
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import type { AppEnv } from '../http/app-env.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DosDefense } from './defense.js';
 import { resolveClientIp } from './ip.js';

@@ -1,9 +1,10 @@
 // Builds one node's DoS defense: live settings (environment + admin overrides from the
 // database), counters, and the penalty box synced through memcached.
-import type { Cache } from '../cache/memcached.js';
+
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SharedState } from '../shared-state/memcached.js';
 import type { Store } from '../store/store.js';
 import { DosDefense } from './defense.js';
 import { LiveSettings } from './settings.js';
@@ -14,7 +15,7 @@ export { dosGuard } from './guard.js';
 export async function startDosDefense(deps: {
   config: Config;
   store: Store;
-  cache: Cache;
+  cache: SharedState;
   log: Logger;
   metrics: Metrics;
 }): Promise<DosDefense> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { captureLogs, DEFAULT_TEST_SETTINGS, FakeSettingsStore } from '../testing/dos-fakes.js';
 import { DosSettingsPatch, LiveSettings } from './settings.js';
-import { captureLogs, DEFAULT_TEST_SETTINGS, FakeSettingsStore } from './testing.js';
 
 describe('LiveSettings', () => {
   it('starts from the environment and applies an update at once, saving it for other nodes', async () => {

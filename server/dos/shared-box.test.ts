@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CacheUnavailable } from '../cache/memcached.js';
+import { SharedStateUnavailable } from '../shared-state/memcached.js';
+import { FakeSharedState } from '../testing/dos-fakes.js';
 import type { BoxEntry } from './penalty-box.js';
 import { boxKey, INDEX_KEY, IndexLockBusy, LOCK_KEY, SharedPenaltyBox } from './shared-box.js';
-import { FakeCache } from './testing.js';
 
 const noSleep = async () => {};
 const entry = (ip: string, until = 600_000): BoxEntry => ({
@@ -15,7 +15,7 @@ const entry = (ip: string, until = 600_000): BoxEntry => ({
 describe('SharedPenaltyBox', () => {
   it('writes a box key expiring with the penalty and lists it in the index', async () => {
     let now = 1000;
-    const cache = new FakeCache(() => now);
+    const cache = new FakeSharedState(() => now);
     const a = new SharedPenaltyBox(cache, 'a', noSleep);
     a.publish(entry('192.0.2.1', 61_000));
     await a.sync(now);
@@ -27,7 +27,7 @@ describe('SharedPenaltyBox', () => {
   });
 
   it('another node reads what one node boxed and what it let out', async () => {
-    const cache = new FakeCache(() => 1000);
+    const cache = new FakeSharedState(() => 1000);
     const a = new SharedPenaltyBox(cache, 'a', noSleep);
     const b = new SharedPenaltyBox(cache, 'b', noSleep);
     a.publish(entry('192.0.2.1'));
@@ -42,7 +42,7 @@ describe('SharedPenaltyBox', () => {
   });
 
   it('two nodes boxing at the same moment both end up in the index (the lock)', async () => {
-    const cache = new FakeCache(() => 1000);
+    const cache = new FakeSharedState(() => 1000);
     const tinySleep = () => new Promise<void>((r) => setTimeout(r, 1));
     const a = new SharedPenaltyBox(cache, 'a', tinySleep);
     const b = new SharedPenaltyBox(cache, 'b', tinySleep);
@@ -55,7 +55,7 @@ describe('SharedPenaltyBox', () => {
   });
 
   it('keeps its writes pending while the lock stays taken', async () => {
-    const cache = new FakeCache(() => 1000);
+    const cache = new FakeSharedState(() => 1000);
     await cache.add(LOCK_KEY, 'someone else', 5);
     const a = new SharedPenaltyBox(cache, 'a', noSleep);
     a.publish(entry('192.0.2.1'));
@@ -67,11 +67,11 @@ describe('SharedPenaltyBox', () => {
   });
 
   it('keeps its writes pending while memcached is down, and writes them when it is back', async () => {
-    const cache = new FakeCache(() => 1000);
+    const cache = new FakeSharedState(() => 1000);
     const a = new SharedPenaltyBox(cache, 'a', noSleep);
     cache.down = true;
     a.publish(entry('192.0.2.1'));
-    await expect(a.sync(1000)).rejects.toBeInstanceOf(CacheUnavailable);
+    await expect(a.sync(1000)).rejects.toBeInstanceOf(SharedStateUnavailable);
     expect(a.hasPending('192.0.2.1')).toBe(true);
     cache.down = false;
     await a.sync(1000);
@@ -80,7 +80,7 @@ describe('SharedPenaltyBox', () => {
   });
 
   it('reports a missing index (memcached restarted) and ignores corrupt data', async () => {
-    const cache = new FakeCache(() => 1000);
+    const cache = new FakeSharedState(() => 1000);
     const a = new SharedPenaltyBox(cache, 'a', noSleep);
     expect((await a.sync(1000)).indexPresent).toBe(false);
     await cache.set(INDEX_KEY, '{"boxes": "nonsense"}', 60);

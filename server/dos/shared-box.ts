@@ -11,7 +11,7 @@
 // do not overwrite each other's entries; a node that cannot get the lock keeps its
 // writes pending and tries again next round. Nothing here is ever awaited by a request.
 import { z } from 'zod';
-import type { Cache } from '../cache/memcached.js';
+import type { SharedState } from '../shared-state/memcached.js';
 import type { BoxEntry } from './penalty-box.js';
 
 export const INDEX_KEY = 'push:dos:index';
@@ -27,7 +27,7 @@ const MAX_TTL_SECONDS = 2_592_000;
 const GET_MULTI_CHUNK = 200;
 const MAX_INDEX_ENTRIES = 10_000;
 
-export type SharedCache = Pick<Cache, 'get' | 'getMulti' | 'set' | 'add' | 'del'>;
+export type SharedStateStore = Pick<SharedState, 'get' | 'getMulti' | 'set' | 'add' | 'del'>;
 
 const Reason = z.enum(['requests', 'bad_requests', 'manual']);
 const StoredBox = z.object({
@@ -76,7 +76,7 @@ export class SharedPenaltyBox {
   private readonly pendingReleases = new Map<string, number>();
 
   constructor(
-    private readonly cache: SharedCache,
+    private readonly cache: SharedStateStore,
     /** Tells this node's lock from another's. */
     private readonly owner: string,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
@@ -105,7 +105,7 @@ export class SharedPenaltyBox {
 
   /**
    * One round: writes what is pending, then reads what every node wrote. Rejects when
-   * memcached is unreachable (CacheUnavailable) or the index lock stayed busy
+   * memcached is unreachable (SharedStateUnavailable) or the index lock stayed busy
    * (IndexLockBusy); pending writes are kept for the next round either way.
    */
   async sync(now: number): Promise<SharedView> {

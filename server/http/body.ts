@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { AppEnv } from './env.js';
+import type { AppEnv } from './app-env.js';
 import { badRequest, describeZodError, HttpError } from './errors.js';
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

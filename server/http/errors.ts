@@ -1,4 +1,4 @@
-// The one error shape of PROTOCOL.md: {"error": "<machine_code>", "message": "<human text>"}.
+// The one error shape of docs/protocol.md: {"error": "<machine_code>", "message": "<human text>"}.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';

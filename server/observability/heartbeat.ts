@@ -1,4 +1,4 @@
-// GET /__heartbeat__ (PROTOCOL §8). memcached down alone still answers 200: the server
+// GET /__heartbeat__ (docs/protocol.md §8). memcached down alone still answers 200: the server
 // keeps serving with its local penalty box.
 import type { Heartbeat } from '../../shared/protocol.js';
 

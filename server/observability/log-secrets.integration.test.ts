@@ -7,9 +7,9 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { decryptPushPayload } from '../../shared/crypto/aes128gcm.js';
-import { MemcachedProcess } from '../dos/memcached-process.js';
 import { createSubscription, createUserWithClient } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
+import { MemcachedProcess } from '../testing/memcached-process.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { TestSocket } from '../testing/ws-client.js';
 

@@ -1,4 +1,4 @@
-// Pairing channels in memcached (PROTOCOL §6): shared by every node, gone after five
+// Pairing channels in memcached (docs/protocol.md §6): shared by every node, gone after five
 // minutes by memcached's own expiry, each step written at most once. The server only
 // relays opaque J-PAKE messages; nothing it stores helps it read the final payload.
 import { randomInt } from 'node:crypto';
@@ -8,7 +8,7 @@ import {
   PAIRING_CHANNEL_PATTERN,
   PAIRING_TTL_SECONDS,
 } from '../../shared/protocol.js';
-import type { Cache } from '../cache/memcached.js';
+import type { SharedState } from '../shared-state/memcached.js';
 
 /** Writing this step (a party failed key confirmation) kills the channel. */
 export const ABORT_STEP = 'abort';
@@ -35,7 +35,7 @@ export type ReadOutcome =
 
 export class PairingChannels {
   constructor(
-    private readonly cache: Cache,
+    private readonly cache: SharedState,
     private readonly ttlSeconds: number = PAIRING_TTL_SECONDS,
   ) {}
 

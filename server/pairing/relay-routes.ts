@@ -1,4 +1,4 @@
-// /v1/pairings: the relay two devices run J-PAKE through (PROTOCOL §6). Creating channels
+// /v1/pairings: the relay two devices run J-PAKE through (docs/protocol.md §6). Creating channels
 // and reading unknown ones count towards the DoS limits, so guessing a live channel is slow;
 // a client polling a live channel for a step not written yet is not misbehaving.
 import { Hono } from 'hono';
@@ -7,11 +7,11 @@ import {
   MAX_PAIRING_MESSAGE_BYTES,
   PAIRING_STEP_PATTERN,
 } from '../../shared/protocol.js';
-import { CacheUnavailable } from '../cache/memcached.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readBodyLimited } from '../http/body.js';
-import type { AppEnv } from '../http/env.js';
 import { badRequest, HttpError, serviceUnavailable } from '../http/errors.js';
 import type { Services } from '../services.js';
+import { SharedStateUnavailable } from '../shared-state/memcached.js';
 import { PairingChannels } from './channels.js';
 
 /** Each channel creation weighs this many requests against the caller's allowance. */
@@ -34,7 +34,7 @@ async function withCache<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof CacheUnavailable)
+    if (err instanceof SharedStateUnavailable)
       throw serviceUnavailable('pairing is unavailable right now; try again');
     throw err;
   }

@@ -1,4 +1,4 @@
-// The pairing relay (PROTOCOL §6) against a real server and memcached, driven by two real
+// The pairing relay (docs/protocol.md §6) against a real server and memcached, driven by two real
 // J-PAKE parties: the relay carries a full run, and enforces write-once steps, size limits
 // and channel death after a failed key confirmation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

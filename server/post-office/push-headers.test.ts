@@ -1,4 +1,4 @@
-// PROTOCOL §4's header rules, one function at a time and then together. Every refusal must
+// docs/protocol.md §4's header rules, one function at a time and then together. Every refusal must
 // be the HttpError the route answers with: 400 for TTL/Urgency/Topic, 415 for the encoding.
 import { describe, expect, it } from 'vitest';
 import { MAX_TTL_SECONDS } from '../../shared/protocol.js';

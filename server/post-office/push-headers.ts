@@ -1,4 +1,4 @@
-// The RFC 8030 request headers of a push, checked in the order PROTOCOL §4 gives.
+// The RFC 8030 request headers of a push, checked in the order docs/protocol.md §4 gives.
 import { MAX_TTL_SECONDS, TOPIC_PATTERN, URGENCIES, type Urgency } from '../../shared/protocol.js';
 import { badRequest, HttpError } from '../http/errors.js';
 

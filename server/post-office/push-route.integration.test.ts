@@ -1,4 +1,4 @@
-// The POST Office against a real server, RabbitMQ and SQLite: every rule of PROTOCOL §4,
+// The POST Office against a real server, RabbitMQ and SQLite: every rule of docs/protocol.md §4,
 // with npm web-push as the reference sender.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,13 +1,13 @@
 // POST /push/{token}: the RFC 8030 endpoint any Web Push library sends to. Checks run in
-// PROTOCOL §4's order — endpoint (404/410), size (413), headers (400/415), VAPID
+// docs/protocol.md §4's order — endpoint (404/410), size (413), headers (400/415), VAPID
 // (401/403) — and 201 is answered only once RabbitMQ confirmed the message to every
 // client queue of the user. (The penalty box, 429, runs before this in the DoS middleware.)
 import { Hono } from 'hono';
 import { MAX_PUSH_BODY_BYTES, URGENCIES } from '../../shared/protocol.js';
 import type { PushMessage } from '../broker/message.js';
 import { PublishFailed } from '../broker/publisher.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readBodyLimited } from '../http/body.js';
-import type { AppEnv } from '../http/env.js';
 import { HttpError, serviceUnavailable } from '../http/errors.js';
 import { shortId } from '../observability/logger.js';
 import { newId } from '../security/tokens.js';

@@ -1,4 +1,4 @@
-// VAPID (RFC 8292) as PROTOCOL §4 applies it: every refusal is a 401 invalid_vapid. Tokens
+// VAPID (RFC 8292) as docs/protocol.md §4 applies it: every refusal is a 401 invalid_vapid. Tokens
 // are signed here with node:crypto, as a sender's library would, so the verifier is
 // checked against real ES256 signatures rather than against itself.
 import * as crypto from 'node:crypto';

@@ -1,4 +1,4 @@
-// PROTOCOL §5: a subscription's `meta` names the site it belongs to, so the client seals it
+// docs/protocol.md §5: a subscription's `meta` names the site it belongs to, so the client seals it
 // before the server stores it. XChaCha20's 24-byte nonce is safe to pick at random.
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import {

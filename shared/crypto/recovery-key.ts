@@ -1,4 +1,4 @@
-// PROTOCOL §5: the user's secret key, written down as a recovery key. Base32 because it has
+// docs/protocol.md §5: the user's secret key, written down as a recovery key. Base32 because it has
 // no look-alike punctuation and survives being read aloud or typed in either case.
 import { SECRET_KEY_BYTES } from './subscription-keys.js';
 

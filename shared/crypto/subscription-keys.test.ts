@@ -15,7 +15,7 @@ import {
 /** Order of the P-256 group (FIPS 186-4 D.1.2.3), written out here rather than taken from noble. */
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
-/** PROTOCOL §5 re-computed with node:crypto and BigInt, independently of the code under test. */
+/** docs/protocol.md §5 re-computed with node:crypto and BigInt, independently of the code under test. */
 function referenceDerive(secretKey: Uint8Array, subscriptionId: string) {
   const hkdf = (info: string, length: number) =>
     Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), Buffer.from(info, 'utf8'), length));
@@ -84,7 +84,7 @@ describe('deriveSubscriptionKeys', () => {
   );
 
   // Secret key 0x00..0x1f, subscription id "sub-1"; the same values the reference above yields.
-  it('keeps to a pinned vector (for other implementations of PROTOCOL §5)', () => {
+  it('keeps to a pinned vector (for other implementations of docs/protocol.md §5)', () => {
     const keys = deriveSubscriptionKeys(fixedSecret, 'sub-1');
     expect({
       privateKey: encodeBase64Url(keys.privateKey),
@@ -134,7 +134,7 @@ describe('deriveMetaKey', () => {
 });
 
 describe('toPushSubscriptionJSON', () => {
-  it('is the W3C PushSubscription.toJSON() shape of PROTOCOL §5', () => {
+  it('is the W3C PushSubscription.toJSON() shape of docs/protocol.md §5', () => {
     const keys = deriveSubscriptionKeys(fixedSecret, 'sub-1');
     const json = toPushSubscriptionJSON('https://push.example.net/push/abc', keys);
     expect(PushSubscriptionJSON.parse(json)).toEqual(json);

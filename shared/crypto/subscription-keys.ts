@@ -1,4 +1,4 @@
-// PROTOCOL §5: every device that knows the user's secret key derives the same key pair and
+// docs/protocol.md §5: every device that knows the user's secret key derives the same key pair and
 // auth secret for a subscription, so any of them can read any push, and none of it ever
 // reaches the server.
 import { mapHashToField } from '@noble/curves/abstract/modular.js';

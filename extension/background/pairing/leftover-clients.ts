@@ -2,12 +2,12 @@
 // confirmed (the sealed `done`) nor undone yet. A run keeps its client here from before it sends
 // the payload until it knows the outcome, so a background that is stopped in between (a
 // Chromium service worker, a Firefox event page) finds it when it starts again and deletes it
-// (PairingService.recover): the account keeps no half-added device.
+// (PairingRequests.recover): the account keeps no half-added device.
 //
 // Kept in storage.session: it survives both kinds of background restart, like the pairing's
 // progress next to it, and it is gone after the browser quits, so a device the user has been
 // using since is never deleted days later. Only the id: this device deletes the client with
-// its own token (PROTOCOL §2), so the new device's token is never written down here.
+// its own token (docs/protocol.md §2), so the new device's token is never written down here.
 import { z } from 'zod';
 import { SerialQueue } from '../serial.js';
 import type { KeyValueArea } from '../storage-area.js';

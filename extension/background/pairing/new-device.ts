@@ -10,14 +10,14 @@ import {
   PayloadMessage,
 } from '../../../shared/crypto/jpake/index.js';
 import type { PairingPayload } from '../../../shared/protocol.js';
-import { needsHostPermission } from '../../shared/server-url.js';
+import { needsHostPermission } from '../../messaging/server-url.js';
 import { type AccountStore, isSignedIn, type StoredAccount } from '../account-store.js';
 import { ApiError, type ServerApi } from '../api-client.js';
 import { UserError } from '../errors.js';
 import type { SettingsStore } from '../settings.js';
-import { abortMessage, isChannelGone, type PairingProgress } from './flow.js';
 import { explainPairingFailure, type PairingPhase } from './pairing-errors.js';
 import { decodePairingPayload } from './pairing-payload.js';
+import { abortMessage, isChannelGone, type PairingProgress } from './progress.js';
 import type { PairingRelay } from './relay-client.js';
 
 export interface NewDeviceDeps {

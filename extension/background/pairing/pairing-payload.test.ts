@@ -11,7 +11,7 @@ const payload = {
 };
 
 describe('pairing payload', () => {
-  it('round-trips the five fields of PROTOCOL §6', () => {
+  it('round-trips the five fields of docs/protocol.md §6', () => {
     expect(decodePairingPayload(encodePairingPayload(payload))).toEqual(payload);
   });
 

@@ -1,10 +1,10 @@
-// The credentials the signed-in device sends to the new one (PROTOCOL §6), as bytes for the
+// The credentials the signed-in device sends to the new one (docs/protocol.md §6), as bytes for the
 // J-PAKE payload cipher. The sealed payload authenticates who sent it, not that it is usable, so
 // the new device checks every field before it stores anything.
 import { z } from 'zod';
 import { decodeBase64Url, utf8Decode, utf8Encode } from '../../../shared/crypto/index.js';
 import { PairingPayload, USERNAME_PATTERN } from '../../../shared/protocol.js';
-import { normalizeServerUrl } from '../../shared/server-url.js';
+import { normalizeServerUrl } from '../../messaging/server-url.js';
 import { UserError } from '../errors.js';
 
 /** The shared shape, narrowed to what this add-on can sign in with. */

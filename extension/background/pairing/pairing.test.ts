@@ -8,9 +8,9 @@ import { type FetchLike, ServerApi } from '../api-client.js';
 import { SettingsStore } from '../settings.js';
 import { MemoryArea } from '../storage-area.js';
 import { FAKE_SERVER_URL, FakeServer } from '../testing/fake-server.js';
+import { CurrentPairing } from './current-pairing.js';
 import { LeftoverClients } from './leftover-clients.js';
-import { PairingManager } from './pairing-manager.js';
-import { PairingService } from './pairing-service.js';
+import { PairingRequests } from './pairing-requests.js';
 import { PairingRelay } from './relay-client.js';
 
 /** What a browser keeps across a restart of its background: storage.local and storage.session. */
@@ -36,10 +36,10 @@ async function device(
   const api = (url: string) => new ServerApi(url, fetchImpl);
   // Polls every few milliseconds instead of every second: same protocol, faster tests.
   const relay = (url: string) => new PairingRelay(url, { fetch: fetchImpl, pollIntervalMs: 3 });
-  const manager = new PairingManager(session);
+  const manager = new CurrentPairing(session);
   const leftovers = new LeftoverClients(session);
   const counts = { syncs: 0, unauthorized: 0 };
-  const pairing = new PairingService({
+  const pairing = new PairingRequests({
     manager,
     newDevice: {
       relay,

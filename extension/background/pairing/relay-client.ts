@@ -1,4 +1,4 @@
-// The pairing relay (PROTOCOL §6, docs/protocol.md §6) as the add-on uses it: create a channel,
+// The pairing relay (docs/protocol.md §6, docs/protocol.md §6) as the add-on uses it: create a channel,
 // write a step once, and poll a step about once a second until it is there. Every way it can
 // go wrong ends in one RelayError code, so the pairing flows can tell the user what happened.
 import {

@@ -1,6 +1,6 @@
 // Pairing, on the device that is signed in already (role `b` of docs/pairing-transcript.md):
 // the user types the new device's code; after EC-J-PAKE and key confirmation this device
-// registers a client for the new one (Bearer of its own client, PROTOCOL §2) and sends it the
+// registers a client for the new one (Bearer of its own client, docs/protocol.md §2) and sends it the
 // credentials sealed under the agreed key, then waits for the new device's sealed `done` before
 // it reports success. A pairing that fails after the client was registered (also: no `done`, an
 // `abort`, or a `done` that does not open) deletes it again: the account keeps no half-added
@@ -11,10 +11,10 @@ import { PAIRING_TTL_SECONDS } from '../../../shared/protocol.js';
 import { type AccountStore, isSignedIn, type SignedInAccount } from '../account-store.js';
 import { ApiError, type ServerApi } from '../api-client.js';
 import { toUiError, UserError } from '../errors.js';
-import { abortMessage, isChannelGone, type PairingProgress, throwIfCancelled } from './flow.js';
 import type { LeftoverClient, LeftoverClients } from './leftover-clients.js';
 import { explainPairingFailure, type PairingPhase } from './pairing-errors.js';
 import { encodePairingPayload } from './pairing-payload.js';
+import { abortMessage, isChannelGone, type PairingProgress, throwIfCancelled } from './progress.js';
 import { type PairingRelay, RelayError } from './relay-client.js';
 
 export interface SignedInDeviceDeps {

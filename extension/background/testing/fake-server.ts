@@ -1,4 +1,4 @@
-// An in-memory Client Agent (PROTOCOL §2) behind a fetch function, for unit tests of the
+// An in-memory Client Agent (docs/protocol.md §2) behind a fetch function, for unit tests of the
 // background: the real ServerApi talks to it, so requests and answers keep their real shape.
 // The e2e tests use the real server.
 import {
@@ -24,7 +24,7 @@ interface FakeSubscription {
   createdAt: string;
 }
 
-/** A pairing channel of the relay (PROTOCOL §6). */
+/** A pairing channel of the relay (docs/protocol.md §6). */
 interface FakeChannel {
   expiresAt: number;
   steps: Map<string, unknown>;

@@ -1,5 +1,5 @@
 // The user's devices (clients of the account), with Remove.
-import type { DeviceView } from '../../shared/ui-api.js';
+import type { DeviceView } from '../../messaging/ui-api.js';
 import { button, h } from '../dom.js';
 import { relativeTime } from '../format.js';
 

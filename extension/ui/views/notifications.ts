@@ -1,5 +1,5 @@
 // The recent-notifications list.
-import type { NotificationView } from '../../shared/ui-api.js';
+import type { NotificationView } from '../../messaging/ui-api.js';
 import { button, h } from '../dom.js';
 import { relativeTime, siteName } from '../format.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE_PAIRING, type PairingView } from '../../shared/ui-api.js';
+import { IDLE_PAIRING, type PairingView } from '../../messaging/ui-api.js';
 import { describePairing } from './pairing-status.js';
 
 const base: PairingView = { ...IDLE_PAIRING, role: 'new-device' };

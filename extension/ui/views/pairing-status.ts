@@ -1,6 +1,6 @@
 // What the pairing page says for each state of a pairing, on either device. Pure, so the words
 // are tested without a browser; pairing.ts puts them on the page.
-import type { PairingView } from '../../shared/ui-api.js';
+import type { PairingView } from '../../messaging/ui-api.js';
 
 export interface PairingText {
   /** The progress line ("Waiting for your other device…"); empty when nothing runs. */

@@ -1,5 +1,5 @@
 // Per-site Allow/Block answers on this device, changeable here.
-import type { Decision, SiteView } from '../../shared/ui-api.js';
+import type { Decision, SiteView } from '../../messaging/ui-api.js';
 import { h } from '../dom.js';
 import { siteName } from '../format.js';
 

@@ -1,5 +1,5 @@
 // Every subscription of the user, across devices.
-import type { SubscriptionView } from '../../shared/ui-api.js';
+import type { SubscriptionView } from '../../messaging/ui-api.js';
 import { button, h } from '../dom.js';
 import { relativeTime, siteName } from '../format.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryArea } from '../storage-area.js';
-import { PairingManager } from './pairing-manager.js';
+import { CurrentPairing } from './current-pairing.js';
 import { RelayError } from './relay-client.js';
 
 /** A run the test finishes by hand. */
@@ -27,9 +27,9 @@ function controllable() {
   };
 }
 
-describe('PairingManager', () => {
+describe('CurrentPairing', () => {
   it('shows the progress of the run and how it ended', async () => {
-    const manager = new PairingManager(new MemoryArea());
+    const manager = new CurrentPairing(new MemoryArea());
     expect(await manager.view()).toMatchObject({ status: 'idle', role: null });
     const run = controllable();
     expect(manager.start('new-device', run.run)).toMatchObject({
@@ -51,7 +51,7 @@ describe('PairingManager', () => {
 
   it('keeps the code out of storage: it is a one-time password', async () => {
     const area = new MemoryArea();
-    const manager = new PairingManager(area);
+    const manager = new CurrentPairing(area);
     const run = controllable();
     manager.start('new-device', run.run);
     run.progress({ status: 'waiting', code: 'abcd-efgh-ijkm', expiresAt: '2030-01-01T00:00:00Z' });
@@ -63,7 +63,7 @@ describe('PairingManager', () => {
 
   it('says "interrupted" after a restart in the middle of a pairing', async () => {
     const area = new MemoryArea();
-    const before = new PairingManager(area);
+    const before = new CurrentPairing(area);
     const run = controllable();
     before.start('add-device', run.run);
     run.progress({ status: 'waiting' });
@@ -71,24 +71,24 @@ describe('PairingManager', () => {
       expect(await area.get('pairing')).toMatchObject({ status: 'waiting' }),
     );
     // A new background (the service worker was stopped): same session storage, no run.
-    const after = new PairingManager(area);
+    const after = new CurrentPairing(area);
     const view = await after.view();
     expect(view).toMatchObject({
       role: 'add-device',
       status: 'failed',
       error: { code: 'interrupted', message: expect.stringContaining('start again') },
     });
-    expect(await new PairingManager(area).view()).toMatchObject({ status: 'failed' });
+    expect(await new CurrentPairing(area).view()).toMatchObject({ status: 'failed' });
   });
 
   it('adds what became of a half-added device to the "interrupted" of an add-device pairing only', async () => {
     const area = new MemoryArea();
-    const before = new PairingManager(area);
+    const before = new CurrentPairing(area);
     before.start('add-device', controllable().run);
     await vi.waitFor(async () =>
       expect(await area.get('pairing')).toMatchObject({ status: 'starting' }),
     );
-    const after = new PairingManager(area);
+    const after = new CurrentPairing(area);
     await after.explainInterrupted('“Phone” was removed again.');
     expect(await after.view()).toMatchObject({
       status: 'failed',
@@ -106,25 +106,25 @@ describe('PairingManager', () => {
     // And so is one that had ended before the restart.
     run.fail(new Error('a bug'));
     await after.settled();
-    await new PairingManager(area).explainInterrupted('“Phone” was removed again.');
-    expect((await new PairingManager(area).view()).error?.code).toBe('internal');
+    await new CurrentPairing(area).explainInterrupted('“Phone” was removed again.');
+    expect((await new CurrentPairing(area).view()).error?.code).toBe('internal');
   });
 
   it('keeps how a finished pairing ended across a restart', async () => {
     const area = new MemoryArea();
-    const before = new PairingManager(area);
+    const before = new CurrentPairing(area);
     const run = controllable();
     before.start('add-device', run.run);
     run.finish({ deviceName: 'Phone' });
     await before.settled();
-    expect(await new PairingManager(area).view()).toMatchObject({
+    expect(await new CurrentPairing(area).view()).toMatchObject({
       status: 'done',
       deviceName: 'Phone',
     });
   });
 
   it('cancels at once, signals the run, and ignores what the run says afterwards', async () => {
-    const manager = new PairingManager(new MemoryArea());
+    const manager = new CurrentPairing(new MemoryArea());
     const run = controllable();
     manager.start('new-device', run.run);
     run.progress({ status: 'waiting', code: 'abcd-efgh-ijkm' });
@@ -135,7 +135,7 @@ describe('PairingManager', () => {
   });
 
   it('reports a failure in plain words', async () => {
-    const manager = new PairingManager(new MemoryArea());
+    const manager = new CurrentPairing(new MemoryArea());
     const run = controllable();
     manager.start('new-device', run.run);
     run.fail(new Error('a bug'));
@@ -147,7 +147,7 @@ describe('PairingManager', () => {
   });
 
   it('a new start supersedes the running pairing', async () => {
-    const manager = new PairingManager(new MemoryArea());
+    const manager = new CurrentPairing(new MemoryArea());
     const first = controllable();
     manager.start('new-device', first.run);
     const second = controllable();

@@ -2,10 +2,10 @@
 // Input mistakes (a code of the wrong length, not signed in) are answered at once as errors;
 // everything after that is the run's progress, read with view(). A background that starts
 // again after it was stopped mid-pairing first removes the device it had added half-way.
-import type { PairingView } from '../../shared/ui-api.js';
+import type { PairingView } from '../../messaging/ui-api.js';
+import type { CurrentPairing } from './current-pairing.js';
 import type { LeftoverClient } from './leftover-clients.js';
 import { type NewDeviceDeps, pairAsNewDevice } from './new-device.js';
-import type { PairingManager } from './pairing-manager.js';
 import {
   type LeftoverOutcome,
   pairAsSignedInDevice,
@@ -16,16 +16,16 @@ import {
   signedInAccount,
 } from './signed-in-device.js';
 
-export interface PairingServiceDeps {
-  manager: PairingManager;
+export interface PairingRequestsDeps {
+  manager: CurrentPairing;
   newDevice: NewDeviceDeps;
   signedInDevice: SignedInDeviceDeps;
 }
 
-export class PairingService {
+export class PairingRequests {
   #recovery: Promise<void> | null = null;
 
-  constructor(private readonly deps: PairingServiceDeps) {}
+  constructor(private readonly deps: PairingRequestsDeps) {}
 
   /**
    * Once per background start: deletes the clients a stopped background registered for a

@@ -4,14 +4,14 @@
 import Memcached from 'memcached';
 import type { Logger } from '../observability/logger.js';
 
-export class CacheUnavailable extends Error {
+export class SharedStateUnavailable extends Error {
   constructor(reason: string) {
     super(`memcached unavailable: ${reason}`);
-    this.name = 'CacheUnavailable';
+    this.name = 'SharedStateUnavailable';
   }
 }
 
-export class Cache {
+export class SharedState {
   private client: Memcached;
   private up = true;
 
@@ -72,7 +72,7 @@ export class Cache {
         if (settled) return;
         settled = true;
         this.mark(false, `${name} timed out`);
-        reject(new CacheUnavailable(`${name} timed out after ${this.timeoutMs} ms`));
+        reject(new SharedStateUnavailable(`${name} timed out after ${this.timeoutMs} ms`));
       }, this.timeoutMs + 50);
       run((err, value) => {
         if (settled) return;
@@ -80,7 +80,7 @@ export class Cache {
         clearTimeout(timer);
         if (err) {
           this.mark(false, String(err));
-          reject(new CacheUnavailable(`${name}: ${String(err)}`));
+          reject(new SharedStateUnavailable(`${name}: ${String(err)}`));
         } else {
           this.mark(true);
           resolve(value);

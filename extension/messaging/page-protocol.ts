@@ -14,7 +14,7 @@ export type PageRequest =
 
 export type PageRequestType = PageRequest['type'];
 
-/** What the page needs to build its PushSubscription; keys per PROTOCOL §5. */
+/** What the page needs to build its PushSubscription; keys per docs/protocol.md §5. */
 export interface PageSubscription {
   endpoint: string;
   keys: { p256dh: string; auth: string };

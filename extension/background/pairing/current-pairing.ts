@@ -8,11 +8,11 @@ import {
   type PairingRole,
   type PairingStatus,
   type PairingView,
-} from '../../shared/ui-api.js';
+} from '../../messaging/ui-api.js';
 import { toUiError } from '../errors.js';
 import { SerialQueue } from '../serial.js';
 import type { KeyValueArea } from '../storage-area.js';
-import type { PairingProgress } from './flow.js';
+import type { PairingProgress } from './progress.js';
 import { RelayError } from './relay-client.js';
 
 export type PairingRun = (
@@ -63,7 +63,7 @@ export function isRunning(view: PairingView): boolean {
   return RUNNING.has(view.status);
 }
 
-export class PairingManager {
+export class CurrentPairing {
   #current: Current | null = null;
   #nextId = 1;
   readonly #writes = new SerialQueue();

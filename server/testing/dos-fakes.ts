@@ -1,20 +1,20 @@
 // Test doubles for the DoS defense's unit tests: an in-memory memcached with expiry and
 // `add` semantics (and an off switch), a settings store, and a log capture.
 import { Writable } from 'node:stream';
-import { CacheUnavailable } from '../cache/memcached.js';
 import type { DosSettings } from '../config.js';
+import type { SharedStateStore } from '../dos/shared-box.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { SharedStateUnavailable } from '../shared-state/memcached.js';
 import type { SettingRow } from '../store/store.js';
-import type { SharedCache } from './shared-box.js';
 
-export class FakeCache implements SharedCache {
+export class FakeSharedState implements SharedStateStore {
   private readonly items = new Map<string, { value: string; expires: number }>();
   down = false;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   private check(): void {
-    if (this.down) throw new CacheUnavailable('fake memcached is down');
+    if (this.down) throw new SharedStateUnavailable('fake memcached is down');
   }
 
   private read(key: string): string | undefined {
