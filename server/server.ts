@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
+import { CloseCode } from '../shared/protocol.js';
 import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
@@ -159,7 +160,7 @@ export async function startServer(
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      sessions.closeAll(1001, 'server shutting down');
+      sessions.closeAll(CloseCode.GoingAway, 'server shutting down');
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -150,17 +150,31 @@ export const ServerFrame = z.discriminatedUnion('type', [
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
-/** WebSocket close codes of §3. */
+/** WebSocket close codes of §3, plus the client's own. */
 export const CloseCode = {
-  /** Bad or missing hello, unknown or revoked client token, or the client was deleted. */
-  Unauthorized: 4401,
-  /** The same client connected again; the older socket gives way. */
-  Replaced: 4409,
+  /** The client stopped on purpose; nothing went wrong, so nothing to reconnect to. */
+  Normal: 1000,
   /** The server is shutting down; reconnect (to another node). */
   GoingAway: 1001,
+  /** A frame larger than 16 KiB or not text: a client bug, which reconnecting will not fix. */
+  MessageTooBig: 1009,
+  /** Server or broker trouble that may pass: reconnect with backoff. */
+  ServerError: 1011,
+  /** The server is at its connection limit: come back later, with backoff. */
+  TryAgainLater: 1013,
+  /**
+   * The client's own code for a socket that stopped answering pings: RFC 6455 leaves
+   * 4000–4999 to applications, and the server never sends it, so it cannot be misread.
+   */
+  DeadSocket: 4000,
+  /** Bad or missing hello, unknown or revoked client token, or the client was deleted. */
+  Unauthorized: 4401,
   /** No traffic (not even a pong) within the idle timeout. */
   IdleTimeout: 4408,
+  /** The same client connected again; the older socket gives way. */
+  Replaced: 4409,
 } as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 // ---------------------------------------------------------------------------------------
 // §4 POST Office

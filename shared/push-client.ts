@@ -46,9 +46,6 @@ export interface PushClientOptions {
 
 const OPEN = 1;
 const CLOSED = 3;
-/** Our own code for giving up on a socket that stopped answering pings. */
-const DEAD_SOCKET_CLOSE_CODE = 4000;
-const NORMAL_CLOSE_CODE = 1000;
 /** How long stop() waits for the closing handshake before it stops caring. */
 const STOP_TIMEOUT_MS = 2000;
 
@@ -154,7 +151,7 @@ export class PushClient {
         resolve();
       };
       try {
-        socket.close(NORMAL_CLOSE_CODE, 'client stopped');
+        socket.close(CloseCode.Normal, 'client stopped');
       } catch {
         clearTimeout(timer);
         resolve();
@@ -211,7 +208,7 @@ export class PushClient {
     this.#socket = null;
     this.#clearTimers();
     try {
-      socket.close(DEAD_SOCKET_CLOSE_CODE, 'no answer');
+      socket.close(CloseCode.DeadSocket, 'no answer');
     } catch {
       // Already closing or closed; it is forgotten either way.
     }

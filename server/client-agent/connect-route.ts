@@ -1,7 +1,7 @@
 // GET /v1/connect: wires a WebSocket to a `Session` and the session to the broker/store.
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { WebSocket } from 'ws';
-import type { ServerFrame } from '../../shared/protocol.js';
+import { CloseCode, type ServerFrame } from '../../shared/protocol.js';
 import type { Services } from '../services.js';
 import { identifyClientToken } from './auth.js';
 import { Session, type SessionDeps, type SessionTransport } from './session.js';
@@ -62,8 +62,8 @@ export function connectHandler(
         const data = event.data;
         const text = typeof data === 'string' ? data : null;
         if (text === null || text.length > MAX_CLIENT_FRAME_BYTES) {
-          session?.close(1009, 'frames must be JSON text of at most 16 KiB');
-          ws.close(1009, 'frame too large or not text');
+          session?.close(CloseCode.MessageTooBig, 'frames must be JSON text of at most 16 KiB');
+          ws.close(CloseCode.MessageTooBig, 'frame too large or not text');
           return;
         }
         session?.onText(text);

@@ -29,7 +29,7 @@ export class SessionRegistry {
     this.byClient.get(clientId)?.close(CloseCode.Unauthorized, 'client deleted');
   }
 
-  closeAll(code: number, reason: string): void {
+  closeAll(code: CloseCode, reason: string): void {
     for (const session of [...this.byClient.values()]) session.close(code, reason);
   }
 }

@@ -23,7 +23,7 @@ import type { Metrics } from '../observability/metrics.js';
 
 export interface SessionTransport {
   send(frame: ServerFrame): void;
-  close(code: number, reason: string): void;
+  close(code: CloseCode, reason: string): void;
 }
 
 export interface SessionConsumer {
@@ -156,7 +156,7 @@ export class Session {
   private onConsumerEnd(reason: ConsumerEndReason): void {
     if (this.state.name !== 'identified') return;
     if (reason === 'cancelled') this.close(CloseCode.Unauthorized, 'client deleted');
-    else this.close(1011, 'message broker connection lost; reconnect');
+    else this.close(CloseCode.ServerError, 'message broker connection lost; reconnect');
   }
 
   // -- transitions ------------------------------------------------------------------------
@@ -167,7 +167,7 @@ export class Session {
       identity = await this.deps.authenticate(clientToken);
     } catch (err) {
       this.deps.log.error({ event: 'session.auth_failed', err: String(err) });
-      this.close(1011, 'server error; reconnect');
+      this.close(CloseCode.ServerError, 'server error; reconnect');
       return;
     }
     if (this.state.name !== 'identifying') return;
@@ -189,7 +189,7 @@ export class Session {
       const missing = /NOT_FOUND|404/.test(String(err));
       if (!missing) this.deps.log.error({ event: 'session.consume_failed', err: String(err) });
       this.close(
-        missing ? CloseCode.Unauthorized : 1011,
+        missing ? CloseCode.Unauthorized : CloseCode.ServerError,
         missing ? 'client deleted' : 'server error; reconnect',
       );
       return;
@@ -296,7 +296,7 @@ export class Session {
     this.close(CloseCode.Replaced, 'connected again elsewhere');
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.state.name === 'closed') return;
     this.enterClosed();
     this.transport.close(code, reason);
