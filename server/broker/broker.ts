@@ -4,6 +4,7 @@
 import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
 import { QueueConsumer, type QueueConsumerHandlers } from './consumer.js';
+import { isAmqpNotFound, QueueMissing } from './errors.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
 
@@ -147,6 +148,7 @@ export class Broker {
     }
   }
 
+  /** Throws QueueMissing when the client's queue is gone (the client was deleted). */
   async consume(
     clientId: string,
     prefetch: number,
@@ -165,7 +167,7 @@ export class Broker {
       return consumer;
     } catch (err) {
       connection.channels--;
-      throw err;
+      throw isAmqpNotFound(err) ? new QueueMissing(err) : err;
     }
   }
 

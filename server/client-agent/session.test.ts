@@ -7,6 +7,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ServerFrame } from '../../shared/protocol.js';
 import type { ConsumerEndReason } from '../broker/consumer.js';
+import { QueueMissing } from '../broker/errors.js';
 import { type PushMessage, publishOptions } from '../broker/message.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -321,8 +322,10 @@ describe('identifying', () => {
   it('closes with 4401 when the queue is gone (client deleted meanwhile)', async () => {
     const h = harness({
       openConsumer: async () => {
-        throw new Error(
-          'Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no queue"',
+        throw new QueueMissing(
+          new Error(
+            'Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no queue"',
+          ),
         );
       },
     });

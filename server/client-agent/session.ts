@@ -16,6 +16,7 @@ import {
   type ServerFrame,
 } from '../../shared/protocol.js';
 import type { ConsumerEndReason } from '../broker/consumer.js';
+import { QueueMissing } from '../broker/errors.js';
 import { decodeDelivery, isExpired, type PushMessage } from '../broker/message.js';
 import type { Logger } from '../observability/logger.js';
 import { shortId } from '../observability/logger.js';
@@ -39,6 +40,7 @@ export interface SessionIdentity {
 export interface SessionDeps {
   /** The client behind a token, or null when unknown, revoked or its account disabled. */
   authenticate(clientToken: string): Promise<SessionIdentity | null>;
+  /** Rejects with QueueMissing when the client's queue is gone (the client was deleted). */
   openConsumer(
     clientId: string,
     handlers: { onMessage(message: ConsumeMessage): void; onEnd(reason: ConsumerEndReason): void },
@@ -186,7 +188,7 @@ export class Session {
     } catch (err) {
       this.deps.release(id.clientId, this);
       // The queue is gone when the client was deleted between the lookup and now.
-      const missing = /NOT_FOUND|404/.test(String(err));
+      const missing = err instanceof QueueMissing;
       if (!missing) this.deps.log.error({ event: 'session.consume_failed', err: String(err) });
       this.close(
         missing ? CloseCode.Unauthorized : CloseCode.ServerError,
