@@ -60,12 +60,7 @@ export function createApp(services: Services, options: AppOptions): Hono<AppEnv>
   );
   app.onError((err, c) => {
     if (err instanceof HttpError) return errorResponse(c, err);
-    log.error({
-      event: 'http.internal_error',
-      route: routePath(c),
-      err: String(err),
-      stack: err.stack,
-    });
+    log.error({ event: 'http.internal_error', route: routePath(c), err });
     return c.json(
       { error: 'internal_error', message: 'the server failed to handle this request' },
       500,

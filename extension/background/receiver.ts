@@ -66,12 +66,12 @@ export function createReceiver(deps: ReceiverDeps): (frame: NotificationFrame) =
       };
       await deps.record(entry);
       await deps.show(entry, display).catch((err: unknown) => {
-        deps.warn('push.show_failed', { id: frame.id, err: String(err) });
+        deps.warn('push.show_failed', { id: frame.id, err });
       });
     }
     if (origin) {
       await deps.deliverToPages(origin, plaintext).catch((err: unknown) => {
-        deps.warn('push.deliver_failed', { id: frame.id, err: String(err) });
+        deps.warn('push.deliver_failed', { id: frame.id, err });
       });
     }
     await deps.seen.add(frame.id);

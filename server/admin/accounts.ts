@@ -90,7 +90,7 @@ export class AccountAdmin {
         log.error({
           event: 'client.queue_delete_failed',
           clientId: shortId(clientId),
-          err: String(err),
+          err,
         });
       });
     }
@@ -98,7 +98,7 @@ export class AccountAdmin {
       log.error({
         event: 'account.exchange_delete_failed',
         userId: shortId(userId),
-        err: String(err),
+        err,
       });
     });
     log.info(

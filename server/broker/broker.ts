@@ -50,8 +50,7 @@ export class Broker {
     private readonly log: Logger,
   ) {
     main.on('disconnect', (err: Error) => {
-      if (this.up)
-        log.error({ event: 'rabbitmq.lost', err: err.message }, 'RabbitMQ connection lost');
+      if (this.up) log.error({ event: 'rabbitmq.lost', err }, 'RabbitMQ connection lost');
       this.up = false;
     });
     main.on('connect', () => {
@@ -191,7 +190,7 @@ export class Broker {
       model.on('error', () => {});
       return model;
     } catch (err) {
-      this.log.error({ event: 'rabbitmq.consumer_connection_failed', err: String(err) });
+      this.log.error({ event: 'rabbitmq.consumer_connection_failed', err });
       throw new BrokerUnavailable(err);
     }
   }

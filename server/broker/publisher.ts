@@ -38,7 +38,7 @@ export class Publisher {
   private reopen(): Promise<void> {
     this.opening ??= this.open()
       .catch((err: unknown) => {
-        this.log.warn({ event: 'rabbitmq.publisher_channel_failed', err: String(err) });
+        this.log.warn({ event: 'rabbitmq.publisher_channel_failed', err });
       })
       .finally(() => {
         this.opening = null;

@@ -45,7 +45,7 @@ export async function removeClient(
     log.error({
       event: 'client.queue_delete_failed',
       clientId: shortId(clientId),
-      err: String(err),
+      err,
     });
   });
   log.info(

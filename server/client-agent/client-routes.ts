@@ -30,7 +30,7 @@ export function clientRoutes(services: Services): Hono<AppEnv> {
       log.error({
         event: 'client.queue_failed',
         clientId: shortId(client.clientId),
-        err: String(err),
+        err,
       });
       throw serviceUnavailable('the message broker is not reachable; try again');
     }

@@ -27,7 +27,7 @@ export function sessionDeps(services: Services): SessionDeps {
     release: (clientId, session) => sessions.release(clientId, session),
     touch(clientId) {
       store.touchClient(clientId, new Date().toISOString()).catch((err: unknown) => {
-        log.warn({ event: 'client.touch_failed', err: String(err) });
+        log.warn({ event: 'client.touch_failed', err });
       });
     },
     log,

@@ -150,7 +150,7 @@ export class Session {
     this.deliveries = this.deliveries
       .then(() => this.deliver(message))
       .catch((err: unknown) => {
-        this.deps.log.error({ event: 'delivery.failed', err: String(err) });
+        this.deps.log.error({ event: 'delivery.failed', err });
         this.close(CloseCode.GoingAway, 'delivery failed; reconnect');
       });
   }
@@ -168,7 +168,7 @@ export class Session {
     try {
       identity = await this.deps.authenticate(clientToken);
     } catch (err) {
-      this.deps.log.error({ event: 'session.auth_failed', err: String(err) });
+      this.deps.log.error({ event: 'session.auth_failed', err });
       this.close(CloseCode.ServerError, 'server error; reconnect');
       return;
     }
@@ -189,7 +189,7 @@ export class Session {
       this.deps.release(id.clientId, this);
       // The queue is gone when the client was deleted between the lookup and now.
       const missing = err instanceof QueueMissing;
-      if (!missing) this.deps.log.error({ event: 'session.consume_failed', err: String(err) });
+      if (!missing) this.deps.log.error({ event: 'session.consume_failed', err });
       this.close(
         missing ? CloseCode.Unauthorized : CloseCode.ServerError,
         missing ? 'client deleted' : 'server error; reconnect',

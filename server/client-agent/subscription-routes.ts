@@ -46,7 +46,7 @@ export function subscriptionRoutes({ config, store, broker, log }: Services): Ho
       await broker.bindSubscription(account.userId, subscription.token);
     } catch (err) {
       await store.deleteSubscription(account.userId, subscription.subscriptionId);
-      log.error({ event: 'subscription.bind_failed', err: String(err) });
+      log.error({ event: 'subscription.bind_failed', err });
       throw serviceUnavailable('the message broker is not reachable; try again');
     }
     log.info(
@@ -73,7 +73,7 @@ export function subscriptionRoutes({ config, store, broker, log }: Services): Ho
     if (!deleted) throw notFound('no such subscription');
     // The store already answers 410 for this endpoint; unbinding stops the broker too.
     await broker.unbindSubscription(account.userId, deleted.token).catch((err: unknown) => {
-      log.error({ event: 'subscription.unbind_failed', err: String(err) });
+      log.error({ event: 'subscription.unbind_failed', err });
     });
     log.info(
       {

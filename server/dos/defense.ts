@@ -325,7 +325,7 @@ export class DosDefense {
       this.lastSyncOk = !(err instanceof SharedStateUnavailable);
       this.deps.metrics.dosSyncFailures.inc();
       // memcached.lost/recovered are logged once by SharedState; this is only for debugging.
-      this.deps.log.debug({ event: 'dos.sync_failed', err: String(err) });
+      this.deps.log.debug({ event: 'dos.sync_failed', err });
     } finally {
       this.expire();
     }

@@ -122,7 +122,7 @@ export class LiveSettings {
     } catch (err) {
       if (!this.pollFailing) {
         this.log.warn(
-          { event: 'settings.poll_failed', err: String(err) },
+          { event: 'settings.poll_failed', err },
           'cannot read the settings; keeping the ones in force',
         );
       }

@@ -85,7 +85,7 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
         outcome = await broker.publisher.publish(subscription.token, message);
       } catch (err) {
         if (err instanceof PublishFailed) {
-          log.error({ event: 'push.publish_failed', err: err.message });
+          log.error({ event: 'push.publish_failed', err });
           throw serviceUnavailable('the message could not be stored; try again');
         }
         throw err;

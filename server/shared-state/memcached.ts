@@ -5,8 +5,8 @@ import Memcached from 'memcached';
 import type { Logger } from '../observability/logger.js';
 
 export class SharedStateUnavailable extends Error {
-  constructor(reason: string) {
-    super(`memcached unavailable: ${reason}`);
+  constructor(reason: string, cause?: unknown) {
+    super(`memcached unavailable: ${reason}`, { cause });
     this.name = 'SharedStateUnavailable';
   }
 }
@@ -53,13 +53,13 @@ export class SharedState {
     return this.up;
   }
 
-  private mark(up: boolean, reason?: string): void {
+  private mark(up: boolean, err?: SharedStateUnavailable): void {
     if (up === this.up) return;
     this.up = up;
     if (up) this.log.info({ event: 'memcached.recovered' }, 'memcached is back');
     else
       this.log.error(
-        { event: 'memcached.lost', reason },
+        { event: 'memcached.lost', err },
         'memcached is unreachable; serving without it',
       );
     this.onHealthChange?.(up);
@@ -71,16 +71,22 @@ export class SharedState {
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        this.mark(false, `${name} timed out`);
-        reject(new SharedStateUnavailable(`${name} timed out after ${this.timeoutMs} ms`));
+        const timedOut = new SharedStateUnavailable(`${name} timed out after ${this.timeoutMs} ms`);
+        this.mark(false, timedOut);
+        reject(timedOut);
       }, this.timeoutMs + 50);
       run((err, value) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (err) {
-          this.mark(false, String(err));
-          reject(new SharedStateUnavailable(`${name}: ${String(err)}`));
+          // The client library does not always call back with an Error.
+          const failed =
+            err instanceof Error
+              ? new SharedStateUnavailable(`${name} failed`, err)
+              : new SharedStateUnavailable(`${name}: ${String(err)}`);
+          this.mark(false, failed);
+          reject(failed);
         } else {
           this.mark(true);
           resolve(value);

@@ -18,7 +18,7 @@ export function startTopicPurge(store: Store, log: Logger): () => void {
       (purged) => {
         if (purged > 0) log.info({ event: 'topics.purged', purged }, 'old topic records purged');
       },
-      (err: unknown) => log.warn({ event: 'topics.purge_failed', err: String(err) }),
+      (err: unknown) => log.warn({ event: 'topics.purge_failed', err }),
     );
   }, PURGE_INTERVAL_MS);
   timer.unref();
