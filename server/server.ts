@@ -65,6 +65,7 @@ export async function startServer(
   // What started so far, stopped in reverse order by a failed start and by close().
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   const undoAll = async () => {
+    // Every part gets its chance to stop, and a failed start reports its cause, not these.
     for (const undo of [...cleanup].reverse()) await Promise.resolve(undo()).catch(() => {});
   };
   const fail = async (err: unknown): Promise<never> => {

@@ -208,6 +208,8 @@ export class AccountService {
       }
     });
     if (opens) return;
+    // Best effort: the wrong key is what the user must hear about; a device left behind shows
+    // in the device list.
     await api.deleteClient(account.clientToken, account.clientId).catch(() => undefined);
     throw new UserError(
       'recovery_key_mismatch',

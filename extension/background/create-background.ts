@@ -137,6 +137,7 @@ export function createBackground(browser: Browser) {
     new PairingRelay(serverUrl, {
       // Chromium stops a service worker after 30 s without extension events or API calls, and
       // a pairing may wait minutes for the other device; a cheap API call per poll keeps it.
+      // The call itself is what keeps the worker alive; its answer is not needed.
       onPoll: () => void browser.runtime.getPlatformInfo().catch(() => undefined),
     });
   const pairing = new PairingRequests({

@@ -43,6 +43,7 @@ export class PromptManager {
       (windowId) => {
         const pending = this.#pending.get(promptId);
         if (pending) pending.windowId = windowId;
+        // The user may have closed the window already.
         else if (windowId !== undefined) void this.windows.close(windowId).catch(() => undefined);
       },
       () => this.#settle(promptId, null),
@@ -73,6 +74,7 @@ export class PromptManager {
     clearTimeout(pending.timer);
     pending.resolve(decision);
     if (closeWindow && pending.windowId !== undefined) {
+      // The user may have closed the window already.
       void this.windows.close(pending.windowId).catch(() => undefined);
     }
   }

@@ -192,6 +192,7 @@ export class SubscriptionService {
   async originOf(account: SignedInAccount, subscriptionId: string): Promise<string | null> {
     const cached = (await this.#read())[subscriptionId];
     if (cached) return cached.origin;
+    // The server out of reach: the message is still shown, only without its site.
     const fresh = await this.list(account).catch(() => []);
     return fresh.find((s) => s.subscriptionId === subscriptionId)?.origin ?? null;
   }

@@ -228,6 +228,7 @@ async function checkServer(work: (serverUrl: string) => Promise<void>): Promise<
     el.serverUrl.focus();
     return;
   }
+  // A permission request that fails is one not granted; the message below says what to do.
   const permitted = await permitServer(normalized.url).catch(() => false);
   if (!permitted) {
     say(

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       el.block.addEventListener('click', () => void answer('block'));
       // Focus the harmless answer, so a keypress meant for the page cannot allow by accident.
       el.block.focus();
+      // Only a keep-alive: the call wakes the background; its answer or failure changes nothing.
       setInterval(() => void call('getPrompt', { promptId }).catch(() => undefined), KEEP_ALIVE_MS);
     }
   } catch (err) {

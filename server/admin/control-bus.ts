@@ -42,6 +42,7 @@ export class ControlBus {
         setup: (m: ChannelModel) => bus.listen(m),
       },
     });
+    // amqplib throws on an 'error' nobody listens to; 'disconnect' below is where it is handled.
     model.on('error', () => {});
     model.on('disconnect', () => {
       bus.channel = null;
@@ -52,6 +53,7 @@ export class ControlBus {
 
   private async listen(model: ChannelModel): Promise<void> {
     const ch = await model.createChannel();
+    // Followed by 'close', handled below; the connection's recovery sets up a new channel.
     ch.on('error', () => {});
     ch.on('close', () => {
       if (this.channel === ch) this.channel = null;
@@ -93,6 +95,7 @@ export class ControlBus {
   }
 
   async close(): Promise<void> {
+    // Shutting down: a connection that is already gone needs no closing.
     await this.model?.close().catch(() => {});
   }
 }

@@ -50,6 +50,7 @@ export class LiveFigures {
     const { store, sessions, dos } = this.services;
     const health = await checkHealth(this.probes);
     const { rabbitmq, database } = health;
+    // Counts are shown as unknown when the query fails; the health figures say why.
     const counts = database === 'ok' ? await store.counts().catch(() => null) : null;
     if (rabbitmq === 'ok') this.refreshQueues();
     // A fresh sample, so the last-minute figures include what happened a moment ago.
@@ -76,6 +77,7 @@ export class LiveFigures {
       .then((totals) => {
         this.queueTotals = totals;
       })
+      // The page keeps showing the last totals; a broker or database outage shows in health.
       .catch(() => {})
       .finally(() => {
         this.queueRefresh = null;

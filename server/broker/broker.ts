@@ -57,6 +57,7 @@ export class Broker {
       if (!this.up) log.info({ event: 'rabbitmq.recovered' }, 'RabbitMQ connection recovered');
       this.up = true;
     });
+    // amqplib throws on an 'error' nobody listens to; 'disconnect' above logs it.
     main.on('error', () => {});
   }
 
@@ -96,10 +97,12 @@ export class Broker {
     } catch (err) {
       throw new BrokerUnavailable(err);
     }
+    // A failed operation also rejects its own call, which reaches the caller through work().
     ch.on('error', () => {});
     try {
       return await work(ch);
     } finally {
+      // A failed operation has closed the channel already.
       await ch.close().catch(() => {});
     }
   }
@@ -187,6 +190,7 @@ export class Broker {
         `push-server-consumers-${this.consumerConnections.length}`,
         2,
       );
+      // Each consumer's channel reports the loss to its session ('close' in consumer.ts).
       model.on('error', () => {});
       return model;
     } catch (err) {
@@ -197,7 +201,8 @@ export class Broker {
 
   async close(): Promise<void> {
     await this.publisher.stop();
+    // Shutting down: a connection that is already gone needs no closing.
     await Promise.all(this.consumerConnections.map((c) => c.model.close().catch(() => {})));
-    await this.main.close().catch(() => {});
+    await this.main.close().catch(() => {}); // as above
   }
 }

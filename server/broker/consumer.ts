@@ -23,6 +23,7 @@ export class QueueConsumer {
     handlers: QueueConsumerHandlers,
   ): Promise<QueueConsumer> {
     const channel = await model.createChannel();
+    // Always followed by 'close', which ends the consumer below.
     channel.on('error', () => {});
     const consumer = new QueueConsumer(channel);
     let opened = false;
@@ -39,6 +40,7 @@ export class QueueConsumer {
         (msg) => {
           if (msg === null) {
             end('cancelled');
+            // The queue is gone; the channel is only tidied up, nothing waits on it.
             channel.close().catch(() => {});
             return;
           }
@@ -48,6 +50,7 @@ export class QueueConsumer {
       );
     } catch (err) {
       consumer.ended = true;
+      // The consume error is the one to report; a failed consume has closed the channel.
       await channel.close().catch(() => {});
       throw err;
     }
@@ -65,6 +68,7 @@ export class QueueConsumer {
 
   /** Closing the channel hands every unacked message back to the queue. */
   async close(): Promise<void> {
+    // A channel that is already closed has handed its messages back already.
     await this.channel.close().catch(() => {});
   }
 }

@@ -49,6 +49,7 @@ export class Publisher {
   private async open(): Promise<void> {
     if (this.stopped) return;
     const ch = await this.model.createConfirmChannel();
+    // Followed by 'close', where the publisher reopens; pending publishes are rejected.
     ch.on('error', () => {});
     ch.on('return', (msg) => {
       if (msg.properties.messageId) this.returned.add(msg.properties.messageId);
@@ -104,8 +105,9 @@ export class Publisher {
     const ch = this.channel;
     this.channel = null;
     if (ch) {
+      // A nack has already rejected its own publish(); this only waits for the rest.
       await ch.waitForConfirms().catch(() => {});
-      await ch.close().catch(() => {});
+      await ch.close().catch(() => {}); // a dead channel needs no closing
     }
   }
 }

@@ -112,6 +112,7 @@ export class DosDefense {
     this.deps.settings.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.soon) clearTimeout(this.soon);
+    // Only waiting for the round to end: sync() counts and logs its own failures.
     await this.syncing?.catch(() => {});
   }
 

@@ -70,6 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Teardown is best effort: a failure here must not hide the result of the tests.
   for (const server of extra) await server.close().catch(() => {});
   await memcached?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

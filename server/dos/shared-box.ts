@@ -180,9 +180,10 @@ export class SharedPenaltyBox {
         try {
           await work();
         } finally {
-          // Only our own lock: it may have expired and been taken by another node.
+          // Only our own lock: it may have expired and been taken by another node. When
+          // memcached fails here the lock simply expires by its TTL.
           const holder = await this.cache.get(LOCK_KEY).catch(() => undefined);
-          if (holder === token) await this.cache.del(LOCK_KEY).catch(() => {});
+          if (holder === token) await this.cache.del(LOCK_KEY).catch(() => {}); // expires anyway
         }
         return;
       }

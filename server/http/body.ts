@@ -79,6 +79,7 @@ export async function readBodyLimited(c: Context<AppEnv>, limit: number): Promis
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
+      // The answer is 413 either way; a stream that fails to cancel is already finished.
       await reader.cancel().catch(() => {});
       throw tooLarge();
     }

@@ -19,6 +19,7 @@ async function probe(check: () => Promise<boolean>): Promise<ServiceHealth> {
     timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
   });
   try {
+    // A check that throws says the service is down, which is all a heartbeat reports.
     return (await Promise.race([check().catch(() => false), timeout])) ? 'ok' : 'down';
   } finally {
     clearTimeout(timer);

@@ -19,6 +19,7 @@ export async function openStore(
   try {
     await migrate(driver);
   } catch (err) {
+    // The migration's error is the one to report.
     await driver.close().catch(() => {});
     throw err;
   }

@@ -42,6 +42,8 @@ export class PostgresDriver implements SqlDriver {
       await client.query(sql);
       await client.query('COMMIT');
     } catch (err) {
+      // The script's error is the one to report; a connection too broken to roll back is
+      // discarded by the pool.
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {

@@ -23,6 +23,7 @@ async function connectAdmin(): Promise<{ client: pg.Client; url: string }> {
       await client.connect();
       return { client, url };
     } catch (err) {
+      // The connect error is the one reported below.
       await client.end().catch(() => {});
       failures.push(`${url.replace(/\/\/[^/]*@/, '//***@')}: ${String(err)}`);
     }

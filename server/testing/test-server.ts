@@ -29,12 +29,14 @@ export interface TestServerOptions {
  */
 async function removeBrokerEntities(server: RunningServer): Promise<void> {
   const { store, broker } = server.services;
+  // Tidying only, after the tests: what cannot be deleted now (a test stopped RabbitMQ or
+  // deleted it already) must not fail the run.
   const accounts = await store.searchAccounts('', 1_000_000).catch(() => []);
   for (const account of accounts) {
     for (const client of await store.listClients(account.userId)) {
-      await broker.deleteClientQueue(client.clientId).catch(() => {});
+      await broker.deleteClientQueue(client.clientId).catch(() => {}); // tidying only
     }
-    await broker.deleteUser(account.userId).catch(() => {});
+    await broker.deleteUser(account.userId).catch(() => {}); // tidying only
   }
 }
 

@@ -25,6 +25,7 @@ export class TestSocket {
       this.frames.push(parsed.data);
       this.wake();
     });
+    // Tests assert on the close code; an error is always followed by 'close' above.
     ws.on('error', () => {});
   }
 

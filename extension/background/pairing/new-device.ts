@@ -104,6 +104,8 @@ async function signInWith(
   sendDone: () => Promise<void>,
 ): Promise<NewDeviceResult> {
   const api = deps.api(payload.serverUrl);
+  // Best effort while reporting another error: a device left behind shows in the device list,
+  // where the user can delete it.
   const discard = () => api.deleteClient(payload.clientToken, payload.clientId).catch(() => {});
   let stored = false;
   let deviceName: string;
@@ -135,7 +137,8 @@ async function signInWith(
     await deps.settings.update({ notice: null });
     await sendDone();
   } catch (err) {
-    // Nothing has started with the stored account yet (onSignedIn comes after `done`).
+    // Nothing has started with the stored account yet (onSignedIn comes after `done`); the
+    // pairing's own error is the one to report.
     if (stored) await deps.accounts.clear().catch(() => {});
     await discard();
     throw err;

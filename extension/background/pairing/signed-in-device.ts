@@ -153,6 +153,7 @@ export async function pairAsSignedInDevice(
       // A refused token will not delete it at any later start either; only a server that could
       // not be reached leaves the record for the next start to try again.
       // (Should the record stay anyway, the next start's delete gets a 404, which counts as done.)
+      // Storage failing here leaves the record, which the next start retries as described.
       if (outcome !== 'failed') await deps.leftovers.remove(registered).catch(() => {});
     }
     if (err instanceof ApiError && err.status === 401) await deps.onUnauthorized();
