@@ -109,6 +109,11 @@ export const URGENCIES = ['very-low', 'low', 'normal', 'high'] as const;
 export const Urgency = z.enum(URGENCIES);
 export type Urgency = z.infer<typeof Urgency>;
 
+/** Narrows a string from outside (a header, a broker message), case and spaces as sent. */
+export function isUrgency(value: string): value is Urgency {
+  return (URGENCIES as readonly string[]).includes(value);
+}
+
 export const HelloFrame = z.object({ type: z.literal('hello'), clientToken: z.string().min(1) });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export const HelloReply = z.object({ type: z.literal('hello'), clientId: z.string() });

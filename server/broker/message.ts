@@ -1,8 +1,7 @@
 // How a push is carried through RabbitMQ: the body is the request body as received (the
 // server never reads it); everything else travels in message properties and headers.
 import type { ConsumeMessage, Options } from 'amqplib';
-import type { Urgency } from '../../shared/protocol.js';
-import { URGENCIES } from '../../shared/protocol.js';
+import { isUrgency, type Urgency } from '../../shared/protocol.js';
 
 export interface PushMessage {
   messageId: string;
@@ -62,7 +61,7 @@ export function decodeDelivery(msg: ConsumeMessage): PushMessage | null {
     typeof messageId !== 'string' ||
     typeof subscriptionId !== 'string' ||
     !Number.isInteger(ttl) ||
-    !(URGENCIES as readonly string[]).includes(urgency) ||
+    !isUrgency(urgency) ||
     typeof receivedAt !== 'string'
   ) {
     return null;
@@ -74,7 +73,7 @@ export function decodeDelivery(msg: ConsumeMessage): PushMessage | null {
     body: msg.content,
     encoding: header(msg, H.encoding) === 'aes128gcm' ? 'aes128gcm' : null,
     ttl,
-    urgency: urgency as Urgency,
+    urgency,
     topic: typeof topic === 'string' ? topic : null,
     receivedAt,
   };

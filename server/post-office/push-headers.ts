@@ -1,5 +1,11 @@
 // The RFC 8030 request headers of a push, checked in the order docs/protocol.md §4 gives.
-import { MAX_TTL_SECONDS, TOPIC_PATTERN, URGENCIES, type Urgency } from '../../shared/protocol.js';
+import {
+  isUrgency,
+  MAX_TTL_SECONDS,
+  TOPIC_PATTERN,
+  URGENCIES,
+  type Urgency,
+} from '../../shared/protocol.js';
 import { badRequest, HttpError } from '../http/errors.js';
 
 export interface PushHeaders {
@@ -27,10 +33,10 @@ export function parseTtl(value: string | undefined): number {
 export function parseUrgency(value: string | undefined): Urgency {
   if (value === undefined) return 'normal';
   const urgency = value.trim();
-  if (!(URGENCIES as readonly string[]).includes(urgency)) {
+  if (!isUrgency(urgency)) {
     throw badRequest(`Urgency must be one of ${URGENCIES.join(', ')}`, 'invalid_urgency');
   }
-  return urgency as Urgency;
+  return urgency;
 }
 
 export function parseTopic(value: string | undefined): string | null {

@@ -3,7 +3,7 @@
 // (401/403) — and 201 is answered only once RabbitMQ confirmed the message to every
 // client queue of the user. (The penalty box, 429, runs before this in the DoS middleware.)
 import { Hono } from 'hono';
-import { MAX_PUSH_BODY_BYTES, URGENCIES } from '../../shared/protocol.js';
+import { isUrgency, MAX_PUSH_BODY_BYTES } from '../../shared/protocol.js';
 import type { PushMessage } from '../broker/message.js';
 import { PublishFailed } from '../broker/publisher.js';
 import type { AppEnv } from '../http/app-env.js';
@@ -125,12 +125,7 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
             reason: err.code,
             status: err.status,
             size: declared && /^[0-9]{1,10}$/.test(declared) ? Number(declared) : null,
-            urgency:
-              urgency === undefined
-                ? 'normal'
-                : (URGENCIES as readonly string[]).includes(urgency)
-                  ? urgency
-                  : 'invalid',
+            urgency: urgency === undefined ? 'normal' : isUrgency(urgency) ? urgency : 'invalid',
           },
           'push rejected',
         );
