@@ -2,15 +2,16 @@
 // variable when a value is malformed. Every case passes its own env record, so nothing
 // here depends on (or leaks into) process.env.
 import { describe, expect, it } from 'vitest';
-import { type Config, ConfigError, describeConfig, loadConfig } from './config.js';
+import { type Config, describeConfig, loadConfig } from './config.js';
+import { StartupError } from './startup-error.js';
 
-/** The ConfigError that loading `env` throws (fails the test when it does not throw one). */
-function configError(env: Record<string, string>): ConfigError {
+/** The StartupError that loading `env` throws (fails the test when it does not throw one). */
+function configError(env: Record<string, string>): StartupError {
   try {
     loadConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw new Error(`expected a ConfigError, got ${String(err)}`);
+    if (err instanceof StartupError) return err;
+    throw new Error(`expected a StartupError, got ${String(err)}`);
   }
   throw new Error(`expected ${JSON.stringify(env)} to be refused`);
 }
@@ -118,7 +119,7 @@ describe('values', () => {
   });
 });
 
-describe('malformed values throw a ConfigError naming the variable', () => {
+describe('malformed values throw a StartupError naming the variable', () => {
   const cases: Array<[string, string]> = [
     ['PORT', 'eighty'],
     ['PORT', '65536'],
@@ -140,7 +141,7 @@ describe('malformed values throw a ConfigError naming the variable', () => {
 
   it.each(cases)('%s=%j', (variable, value) => {
     const err = configError({ [variable]: value });
-    expect(err.name).toBe('ConfigError');
+    expect(err.name).toBe('StartupError');
     expect(err.variable).toBe(variable);
     // One line that starts with the variable, so the operator knows what to fix.
     expect(err.message.startsWith(`${variable}: `)).toBe(true);

@@ -2,6 +2,7 @@
 // that reads the environment; everything else receives a `Config`.
 import { z } from 'zod';
 import { isValidIpOrCidr } from './dos/allow-list.js';
+import { StartupError } from './startup-error.js';
 
 const PositiveInt = z.coerce.number().int().positive();
 const NonNegativeInt = z.coerce.number().int().nonnegative();
@@ -110,16 +111,6 @@ export interface Config {
   dosSyncIntervalMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /**
  * A URL as it may be logged: no user name or password, and no `password`-like query
  * parameter (node-postgres reads `?password=`). Unparseable input loses everything up to
@@ -162,7 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(
+    throw new StartupError(
       variable,
       `${issue.message} (got ${quoteRejected(variable, cleaned[variable])})`,
     );
@@ -171,13 +162,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const url = new URL(publicUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError('PUBLIC_URL', `must be http(s), got ${JSON.stringify(publicUrl)}`);
+    throw new StartupError('PUBLIC_URL', `must be http(s), got ${JSON.stringify(publicUrl)}`);
   }
   const database = e.DATABASE_URL.startsWith('sqlite:')
     ? { kind: 'sqlite' as const, path: e.DATABASE_URL.slice('sqlite:'.length) }
     : { kind: 'postgres' as const, url: e.DATABASE_URL };
   if (database.kind === 'sqlite' && database.path.length === 0) {
-    throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/push.db');
+    throw new StartupError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/push.db');
   }
   return {
     port: e.PORT,

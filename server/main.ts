@@ -1,7 +1,8 @@
 // Entry point: read the configuration, start, and stop cleanly on SIGINT/SIGTERM. Any
 // problem that stops the start is reported in one line naming the variable involved.
-import { ConfigError, loadConfig } from './config.js';
-import { StartupError, startServer } from './server.js';
+import { loadConfig } from './config.js';
+import { startServer } from './server.js';
+import { StartupError } from './startup-error.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StartupError) {
+  if (err instanceof StartupError) {
     console.error(`push server: cannot start: ${err.message}`);
   } else {
     console.error('push server: cannot start:', err);

@@ -19,19 +19,9 @@ import { Metrics } from './observability/metrics.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
 import type { Services } from './services.js';
 import { SharedState } from './shared-state/memcached.js';
+import { StartupError } from './startup-error.js';
 import { openStore } from './store/open-store.js';
 import { startTopicPurge } from './store/topic-purge.js';
-
-/** A backing service or setting stopped the start; the message names the variable. */
-export class StartupError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable}: ${problem}`);
-    this.name = 'StartupError';
-  }
-}
 
 export interface RunningServer {
   /** http://host:port the server listens on (the real port when PORT was 0). */
