@@ -189,7 +189,7 @@ describe('aesgcm headers (Encryption, Crypto-Key)', () => {
     ['', 'empty'],
     ['p256ecdsa=BVapidKey', 'only the VAPID key'],
     ['dh=BAAA', 'a dh that is not 65 bytes'],
-    [`dh=${dh.slice(0, -2)}AA`, 'a dh that is not on the curve'],
+    [`dh=${'A'.repeat(87)}`, 'a dh that is not an uncompressed point (no 0x04)'],
     [`dh=${dh}, dh=${dh}`, 'two dh'],
     [`dh ${dh}`, 'no ='],
     [`dh=${dh};keyid=${'k'.repeat(1100)}`, 'more than 1024 characters'],

@@ -465,8 +465,7 @@ describe('header parsing', () => {
     'dh=BAAA',
     `dh=${dh}A`,
     `dh=${dh.slice(0, -1)}`,
-    // 65 bytes but not on the curve, and a compressed-style prefix.
-    `dh=${encodeBase64Url(concatBytes(new Uint8Array([4]), new Uint8Array(64).fill(1)))}`,
+    // 65 bytes, but not in the uncompressed form.
     `dh=${encodeBase64Url(concatBytes(new Uint8Array([2]), decodeBase64Url(dh).subarray(1)))}`,
     `dh=${dh},dh=${dh}`,
     `dh=${dh};p256ecdsa=a,p256ecdsa=b`,
@@ -480,6 +479,19 @@ describe('header parsing', () => {
     }
     expect(error).toBeInstanceOf(PushHeaderError);
     expect((error as PushHeaderError).header).toBe('Crypto-Key');
+  });
+
+  it('leaves a 65-byte dh off the curve to decryption, which refuses it', () => {
+    const offCurve = encodeBase64Url(concatBytes(new Uint8Array([4]), new Uint8Array(64).fill(1)));
+    expect(parseCryptoKeyHeader(`dh=${offCurve}`).dh).toHaveLength(65);
+    expect(() =>
+      decryptAesgcm({
+        body: decodeBase64Url(DRAFT.body),
+        encryption: DRAFT.encryptionHeader,
+        cryptoKey: `dh=${offCurve}`,
+        ...draftReceiver,
+      }),
+    ).toThrow(/not a P-256 public key/);
   });
 
   it('makes decryption fail with the header error when a header is unusable', () => {

@@ -185,7 +185,10 @@ export interface CryptoKeyParams {
 
 /**
  * `Crypto-Key: dh=<key>[;p256ecdsa=<key>]` — the entries may also be separated by commas, as
- * senders differ. Each parameter may appear once; dh, when present, must be a point on P-256.
+ * senders differ. Each parameter may appear once; dh, when present, must be 65 bytes in the
+ * uncompressed form (0x04 ‖ x ‖ y). Whether that is a point on the curve is left to
+ * decryption, like everything else about the body: a push service cannot check it any more
+ * than it can check the ciphertext.
  */
 export function parseCryptoKeyHeader(value: string): CryptoKeyParams {
   try {
@@ -195,21 +198,11 @@ export function parseCryptoKeyHeader(value: string): CryptoKeyParams {
     let dh: Uint8Array | null = null;
     if (dhText !== null) {
       dh = decodeExact(dhText, PUBLIC_KEY_BYTES, 'dh');
-      if (!isP256Point(dh)) throw new Error('dh is not an uncompressed P-256 public key');
+      if (dh[0] !== 0x04) throw new Error('dh must be an uncompressed point (starting 0x04)');
     }
     return { dh, p256ecdsa };
   } catch (err) {
     throw new PushHeaderError('Crypto-Key', (err as Error).message);
-  }
-}
-
-function isP256Point(bytes: Uint8Array): boolean {
-  if (bytes[0] !== 0x04) return false;
-  try {
-    p256.Point.fromBytes(bytes).assertValidity();
-    return true;
-  } catch {
-    return false;
   }
 }
 
