@@ -30,10 +30,10 @@ export function parseVapidHeader(
   cryptoKey?: string,
 ): VapidCredentials | null {
   if (header === undefined) return null;
-  const legacy = /^\s*webpush\s+([^\s,;]+)\s*$/i.exec(header);
-  if (legacy) return { token: legacy[1]!, key: legacyKey(cryptoKey) };
   const match = /^\s*vapid\s+(.*)$/i.exec(header);
   if (!match) {
+    const legacy = /^\s*webpush\s+([^\s,;]+)\s*$/i.exec(header);
+    if (legacy) return { token: legacy[1]!, key: legacyKey(cryptoKey) };
     throw invalid(
       'Authorization must be vapid t=<JWT>, k=<key> (or the legacy WebPush <JWT> with Crypto-Key: p256ecdsa=<key>)',
     );
