@@ -7,4 +7,5 @@ COPY . .
 RUN npm run build
 ENV HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
-CMD ["npx", "tsx", "server/main.ts"]
+# node itself, not the npx/tsx wrappers, so SIGHUP (re-read TLS files) reaches the server.
+CMD ["node", "--import", "tsx", "server/main.ts"]

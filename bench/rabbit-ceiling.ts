@@ -170,6 +170,8 @@ async function publishRound(
       subscriptionId: `bench-sub-${u}`,
       body: options.bodies[i % options.bodies.length]!,
       encoding: 'aes128gcm',
+      encryption: null,
+      cryptoKey: null,
       ttl: 3600,
       urgency: 'normal',
       topic: null,

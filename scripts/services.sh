@@ -132,6 +132,8 @@ main() {
   if [ "${1:-}" = "--browsers" ]; then
     ensure_postgres
     ensure_browsers
+    # The TLS tests make their certificates with the openssl command line.
+    command -v openssl >/dev/null || apt_install openssl
     say "RabbitMQ, memcached and PostgreSQL are up on 127.0.0.1"
   else
     say "RabbitMQ and memcached are up on 127.0.0.1"

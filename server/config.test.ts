@@ -119,6 +119,77 @@ describe('values', () => {
   });
 });
 
+describe('TLS and VAPID audiences (docs/protocol.md §1)', () => {
+  it('is plain HTTP by default, with only the origin of PUBLIC_URL as aud', () => {
+    const config = loadConfig({});
+    expect(config.tls).toBeNull();
+    expect(config.vapidAudiences).toEqual(['http://localhost:8080']);
+  });
+
+  it('serves TLS with both files, and then hands out https:// endpoints by default', () => {
+    const config = loadConfig({
+      TLS_CERT_FILE: '/etc/push/cert.pem',
+      TLS_KEY_FILE: '/etc/push/key.pem',
+      PORT: '8443',
+    });
+    expect(config.tls).toEqual({ certFile: '/etc/push/cert.pem', keyFile: '/etc/push/key.pem' });
+    expect(config.publicUrl).toBe('https://localhost:8443');
+    expect(config.vapidAudiences).toEqual(['https://localhost:8443']);
+    // An explicit PUBLIC_URL still wins (e.g. a proxy in front answering on 443).
+    expect(
+      loadConfig({ TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', PUBLIC_URL: 'https://push.example.com' })
+        .publicUrl,
+    ).toBe('https://push.example.com');
+  });
+
+  it.each([
+    [{ TLS_CERT_FILE: '/etc/push/cert.pem' }, 'TLS_KEY_FILE'],
+    [{ TLS_KEY_FILE: '/etc/push/key.pem' }, 'TLS_CERT_FILE'],
+    [{ TLS_CERT_FILE: '/etc/push/cert.pem', TLS_KEY_FILE: '' }, 'TLS_KEY_FILE'],
+  ])('refuses one TLS file without the other (%j), naming the missing one', (env, missing) => {
+    const err = configError(env);
+    expect(err.variable).toBe(missing);
+    expect(err.message).toMatch(new RegExp(`^${missing}: .*both or neither`));
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('accepts the origins of PUBLIC_URL_ALIASES as aud too, without duplicates', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://push.example.com/base',
+      PUBLIC_URL_ALIASES:
+        ' http://push.example.com:8080 ,https://old-push.example.net/, https://push.example.com,,https://Other.example.org/some/path',
+    });
+    expect(config.vapidAudiences).toEqual([
+      'https://push.example.com',
+      'http://push.example.com:8080',
+      'https://old-push.example.net',
+      'https://other.example.org',
+    ]);
+    // Endpoints handed out still use PUBLIC_URL alone.
+    expect(config.publicUrl).toBe('https://push.example.com/base');
+  });
+
+  it.each(['push.example.com', 'ftp://push.example.com', 'https://ok.example, nope'])(
+    'refuses PUBLIC_URL_ALIASES=%j',
+    (value) => {
+      expect(configError({ PUBLIC_URL_ALIASES: value }).variable).toBe('PUBLIC_URL_ALIASES');
+    },
+  );
+
+  it('logs where the TLS files are and the audiences, at start', () => {
+    const description = describeConfig(
+      loadConfig({
+        TLS_CERT_FILE: 'c.pem',
+        TLS_KEY_FILE: 'k.pem',
+        PUBLIC_URL_ALIASES: 'http://a.example',
+      }),
+    );
+    expect(description.tls).toEqual({ cert: 'c.pem', key: 'k.pem' });
+    expect(description.vapidAudiences).toEqual(['https://localhost:8080', 'http://a.example']);
+    expect(describeConfig(loadConfig({})).tls).toBe('off');
+  });
+});
+
 describe('malformed values throw a StartupError naming the variable', () => {
   const cases: Array<[string, string]> = [
     ['PORT', 'eighty'],

@@ -34,6 +34,13 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL_ALIASES: z
+    .string()
+    .optional()
+    .transform(parseList)
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected http(s) origins' }))),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
   AMQP_URL: z
     .string()
     .regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:port')
@@ -93,8 +100,12 @@ export interface Config {
   host: string;
   /** Base of every endpoint URL, without a trailing slash. */
   publicUrl: string;
-  /** `scheme://host[:port]` of publicUrl: the only VAPID `aud` accepted. */
+  /** `scheme://host[:port]` of publicUrl. */
   publicOrigin: string;
+  /** Origins accepted as VAPID `aud`: publicOrigin, then those of PUBLIC_URL_ALIASES. */
+  vapidAudiences: string[];
+  /** PEM files to serve HTTPS (and HTTP/2) with; null for plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null;
   amqpUrl: string;
   memcachedServers: string[];
   memcachedTimeoutMs: number;
@@ -159,7 +170,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    const [missing, given] =
+      e.TLS_CERT_FILE === undefined
+        ? ['TLS_CERT_FILE', 'TLS_KEY_FILE']
+        : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    throw new StartupError(missing, `must be set too when ${given} is (both or neither)`);
+  }
+  const tls =
+    e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
+      ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
+      : null;
+  // With TLS on, the endpoints handed out must be https:// or senders would talk plain HTTP
+  // to a TLS port.
+  const defaultPublicUrl = `${tls ? 'https' : 'http'}://localhost:${e.PORT}`;
+  const publicUrl = (e.PUBLIC_URL ?? defaultPublicUrl).replace(/\/+$/, '');
   const url = new URL(publicUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new StartupError('PUBLIC_URL', `must be http(s), got ${JSON.stringify(publicUrl)}`);
@@ -175,6 +200,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     publicUrl,
     publicOrigin: url.origin,
+    vapidAudiences: [
+      ...new Set([url.origin, ...e.PUBLIC_URL_ALIASES.map((alias) => new URL(alias).origin)]),
+    ],
+    tls,
     amqpUrl: e.AMQP_URL,
     memcachedServers: e.MEMCACHED,
     memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
@@ -208,6 +237,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     port: config.port,
     host: config.host,
     publicUrl: config.publicUrl,
+    vapidAudiences: config.vapidAudiences,
+    tls: config.tls ? { cert: config.tls.certFile, key: config.tls.keyFile } : 'off',
     amqpUrl: redactUrl(config.amqpUrl),
     memcached: config.memcachedServers,
     database:

@@ -1,8 +1,7 @@
 // Starts one server node from a Config: opens the store, RabbitMQ and memcached, builds
 // the app and listens. Used by main.ts and by the integration tests, which start real
 // servers on free ports.
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
 import { CloseCode } from '../shared/protocol.js';
@@ -13,6 +12,7 @@ import { SessionRegistry } from './client-agent/session-registry.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/app-env.js';
+import { createListener, type Listener, TlsFileError } from './http/listener.js';
 import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -24,7 +24,7 @@ import { openStore } from './store/open-store.js';
 import { startTopicPurge } from './store/topic-purge.js';
 
 export interface RunningServer {
-  /** http://host:port the server listens on (the real port when PORT was 0). */
+  /** http(s)://host:port the server listens on (the real port when PORT was 0). */
   url: string;
   port: number;
   services: Services;
@@ -127,21 +127,30 @@ export async function startServer(
   });
   holder.app = app;
 
-  const httpServer = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(server),
-    );
-    server.once('error', reject);
-  }).catch((err: unknown) =>
-    fail(
+  // Plain HTTP, or HTTPS + HTTP/2 with the TLS files (docs/protocol.md §1).
+  let listener: Listener;
+  try {
+    listener = createListener(getRequestListener(app.fetch, { hostname: config.host }), {
+      tls: config.tls,
+      onReload: (err) => {
+        if (err)
+          log.error({ event: 'tls.reload_failed', err: err.message }, 'kept the old certificate');
+        else log.info({ event: 'tls.reloaded' }, 'certificate files read again');
+      },
+    });
+  } catch (err) {
+    return fail(err instanceof TlsFileError ? new StartupError(err.variable, err.problem) : err);
+  }
+  const { port } = await listener.listen(config.port, config.host).catch(async (err: unknown) => {
+    await listener.close(); // lets go of its SIGHUP handler
+    return fail(
       new StartupError('PORT', `cannot listen on ${config.host}:${config.port} (${reason(err)})`),
-    ),
-  );
-  injectWebSocket(httpServer);
+    );
+  });
+  injectWebSocket(listener.server);
 
-  const port = (httpServer.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${listener.secure ? 'https' : 'http'}://${host}:${port}`;
   metrics.serviceUp.set({ service: 'memcached' }, 1);
   log.info(
     { event: 'server.started', url, config: describeConfig(config) },
@@ -152,10 +161,7 @@ export async function startServer(
   const close = () => {
     closing ??= (async () => {
       sessions.closeAll(CloseCode.GoingAway, 'server shutting down');
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await listener.close();
       for (const client of wss.clients) client.terminate();
       await undoAll();
       log.info({ event: 'server.stopped' }, 'push server stopped');

@@ -119,12 +119,21 @@ export type HelloFrame = z.infer<typeof HelloFrame>;
 export const HelloReply = z.object({ type: z.literal('hello'), clientId: z.string() });
 export type HelloReply = z.infer<typeof HelloReply>;
 
+/** The content codings a push body may use: RFC 8291, and the legacy draft-04 one. */
+export const PUSH_ENCODINGS = ['aes128gcm', 'aesgcm'] as const;
+export const PushEncoding = z.enum(PUSH_ENCODINGS);
+export type PushEncoding = z.infer<typeof PushEncoding>;
+
 export const NotificationFrame = z.object({
   type: z.literal('notification'),
   id: z.string(),
   subscriptionId: z.string(),
   data: z.string().optional(),
-  encoding: z.literal('aes128gcm').optional(),
+  encoding: PushEncoding.optional(),
+  /** For aesgcm: the push's Encryption header as received (salt, rs). */
+  encryption: z.string().optional(),
+  /** For aesgcm: the push's Crypto-Key header as received (dh, the sender's key). */
+  cryptoKey: z.string().optional(),
   ttl: z.number().int().nonnegative(),
   urgency: Urgency,
   topic: z.string().optional(),

@@ -200,6 +200,22 @@ describe('PushClient', () => {
     expect(received).toEqual([frame]);
   });
 
+  it('passes an aesgcm frame with the Encryption and Crypto-Key it needs to be read', async () => {
+    server = await FakeServer.start();
+    const { received } = startClient();
+    const conn = await server.nextConnection();
+    await conn.handshake();
+    const frame = {
+      ...notification('m1'),
+      encoding: 'aesgcm' as const,
+      encryption: 'salt=lngarbyKfMoi9Z75xYXmkg',
+      cryptoKey: 'dh=BNoRDbb84JGm8g5Z5CFxurSqsXWJ11ItfXEWYVLE85Y7;p256ecdsa=BKey',
+    };
+    conn.send(frame);
+    expect(await conn.next()).toEqual({ type: 'ack', id: 'm1' });
+    expect(received).toEqual([frame]);
+  });
+
   it('sends no ack when the callback throws, and gets the message again next connection', async () => {
     server = await FakeServer.start();
     let failures = 1;

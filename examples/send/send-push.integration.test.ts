@@ -6,6 +6,7 @@ import { startTestServer, type TestServer } from '../../server/testing/test-serv
 import { TestSocket } from '../../server/testing/ws-client.js';
 import { decryptPushPayload } from '../../shared/crypto/aes128gcm.js';
 import { decodeBase64Url, utf8Decode } from '../../shared/crypto/base64url.js';
+import { decryptNotification } from '../../shared/crypto/notification.js';
 import {
   deriveSubscriptionKeys,
   generateSecretKey,
@@ -61,5 +62,25 @@ describe('send-push', () => {
       payload: 'x',
     });
     expect(unsigned.status).toBe(401);
+  });
+
+  it('sends the legacy aesgcm with --encoding aesgcm, which the device decrypts too', async () => {
+    const secretKey = generateSecretKey();
+    const user = await createUser(server.url);
+    const device = await createClient(server.url, user);
+    const sub = await createSubscription(server.url, device);
+    const keys = deriveSubscriptionKeys(secretKey, sub.subscriptionId);
+    const socket = await TestSocket.connect(server.url, device.clientToken);
+    const result = await sendPush({
+      subscription: toPushSubscriptionJSON(sub.endpoint, keys),
+      payload: '{"title":"Legacy"}',
+      encoding: 'aesgcm',
+    });
+    expect(result.status).toBe(201);
+    const frame = await socket.nextNotification();
+    expect(frame.encoding).toBe('aesgcm');
+    expect(utf8Decode(decryptNotification(frame, keys)!)).toBe('{"title":"Legacy"}');
+    socket.ack(frame.id);
+    await socket.close();
   });
 });

@@ -3,6 +3,7 @@
 //
 //   npm run send -- --subscription sub.json --payload '{"title":"Hi"}' [--ttl 60]
 //        [--urgency high] [--topic news] [--vapid vapid.json --subject mailto:me@example.com]
+//        [--encoding aesgcm]
 //
 // sub.json is the PushSubscription JSON a page got from navigator.push.subscribe();
 // vapid.json is {"publicKey","privateKey"} (base64url), e.g. from `--generate-vapid`.
@@ -10,13 +11,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { encryptPushPayload } from '../../shared/crypto/aes128gcm.js';
+import { encryptAesgcm } from '../../shared/crypto/aesgcm.js';
 import { decodeBase64Url, utf8Encode } from '../../shared/crypto/base64url.js';
 import {
   generateVapidKeys,
   type VapidKeyPair,
   vapidAuthorizationFor,
 } from '../../shared/crypto/vapid.js';
-import { PushSubscriptionJSON, Urgency } from '../../shared/protocol.js';
+import { PushEncoding, PushSubscriptionJSON, Urgency } from '../../shared/protocol.js';
 
 export interface SendPushOptions {
   subscription: PushSubscriptionJSON;
@@ -25,6 +27,8 @@ export interface SendPushOptions {
   urgency?: Urgency;
   topic?: string;
   vapid?: { keys: VapidKeyPair; subject: string };
+  /** aes128gcm (RFC 8291, the default) or the legacy aesgcm, for trying older clients. */
+  encoding?: PushEncoding;
 }
 
 export interface SendPushResult {
@@ -38,14 +42,20 @@ export async function sendPush(options: SendPushOptions): Promise<SendPushResult
   const headers: Record<string, string> = { TTL: String(options.ttl ?? 60) };
   let body: Uint8Array<ArrayBuffer> | null = null;
   if (options.payload !== undefined && options.payload.length > 0) {
-    body = new Uint8Array(
-      encryptPushPayload({
-        plaintext: utf8Encode(options.payload),
-        uaPublicKey: decodeBase64Url(options.subscription.keys.p256dh),
-        authSecret: decodeBase64Url(options.subscription.keys.auth),
-      }),
-    );
-    headers['Content-Encoding'] = 'aes128gcm';
+    const receiver = {
+      plaintext: utf8Encode(options.payload),
+      uaPublicKey: decodeBase64Url(options.subscription.keys.p256dh),
+      authSecret: decodeBase64Url(options.subscription.keys.auth),
+    };
+    if (options.encoding === 'aesgcm') {
+      const sealed = encryptAesgcm(receiver);
+      body = new Uint8Array(sealed.body);
+      headers.Encryption = sealed.encryption;
+      headers['Crypto-Key'] = sealed.cryptoKey;
+    } else {
+      body = new Uint8Array(encryptPushPayload(receiver));
+    }
+    headers['Content-Encoding'] = options.encoding ?? 'aes128gcm';
     headers['Content-Type'] = 'application/octet-stream';
   }
   if (options.urgency) headers.Urgency = options.urgency;
@@ -80,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       topic: { type: 'string' },
       vapid: { type: 'string' },
       subject: { type: 'string', default: 'mailto:admin@localhost' },
+      encoding: { type: 'string' },
       'generate-vapid': { type: 'boolean' },
     },
   });
@@ -89,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!values.subscription) {
     console.error(
-      'usage: npm run send -- --subscription sub.json [--payload text] [--ttl s] [--urgency u] [--topic t] [--vapid keys.json --subject mailto:…]',
+      'usage: npm run send -- --subscription sub.json [--payload text] [--ttl s] [--urgency u] [--topic t] [--vapid keys.json --subject mailto:…] [--encoding aes128gcm|aesgcm]',
     );
     return 2;
   }
@@ -104,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
       : {}),
     ...(values.urgency !== undefined ? { urgency: Urgency.parse(values.urgency) } : {}),
     ...(values.topic !== undefined ? { topic: values.topic } : {}),
+    ...(values.encoding !== undefined ? { encoding: PushEncoding.parse(values.encoding) } : {}),
     ...(values.vapid !== undefined
       ? {
           vapid: {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deriveSubscriptionKeys,
   encodeBase64Url,
+  encryptAesgcm,
   encryptPushPayload,
   generateSecretKey,
   utf8Decode,
@@ -86,6 +87,30 @@ describe('receiver', () => {
     expect(h.shown).toEqual(["You've been outbid"]);
     expect(h.pages).toEqual([{ origin: 'https://auction.example', data: payload }]);
     expect(h.seen.has('m1')).toBe(true);
+  });
+
+  it('reads a legacy aesgcm push with the Encryption and Crypto-Key the server passed along', async () => {
+    const h = harness();
+    const keys = deriveSubscriptionKeys(secretKey, 'sub-1');
+    const payload = JSON.stringify({ title: 'aesgcm', body: 'from an older sender' });
+    const sealed = encryptAesgcm({
+      plaintext: utf8Encode(payload),
+      uaPublicKey: keys.publicKey,
+      authSecret: keys.auth,
+    });
+    const aesgcm: NotificationFrame = {
+      ...frame('m1', null),
+      data: encodeBase64Url(sealed.body),
+      encoding: 'aesgcm',
+      encryption: sealed.encryption,
+      cryptoKey: `${sealed.cryptoKey};p256ecdsa=BSenderVapidKey`,
+    };
+    expect(await h.receive(aesgcm)).toBe('shown');
+    expect(h.shown).toEqual(['aesgcm']);
+    expect(h.pages).toEqual([{ origin: 'https://auction.example', data: payload }]);
+    // Without its headers the same body cannot be read, and is dropped.
+    const { cryptoKey: _dropped, ...headless } = aesgcm;
+    expect(await h.receive({ ...headless, id: 'm2' })).toBe('unreadable');
   });
 
   it('gives other payloads and empty pushes to pages only', async () => {

@@ -3,7 +3,7 @@
 // failing). A message that can never be read is dropped (and acked): retrying cannot help.
 import {
   decodeBase64Url,
-  decryptPushPayload,
+  decryptNotification,
   deriveSubscriptionKeys,
 } from '../../shared/crypto/index.js';
 import type { NotificationFrame } from '../../shared/protocol.js';
@@ -79,20 +79,15 @@ export function createReceiver(deps: ReceiverDeps): (frame: NotificationFrame) =
   };
 }
 
+/** Either encoding (docs/protocol.md §3): aes128gcm, or aesgcm with the headers beside it. */
 function decrypt(
   account: SignedInAccount,
   frame: NotificationFrame,
 ): Uint8Array | null | 'unreadable' {
   if (frame.data === undefined || frame.data === '') return null;
-  if (frame.encoding !== undefined && frame.encoding !== 'aes128gcm') return 'unreadable';
   try {
     const keys = deriveSubscriptionKeys(decodeBase64Url(account.secretKey), frame.subscriptionId);
-    return decryptPushPayload({
-      body: decodeBase64Url(frame.data),
-      uaPrivateKey: keys.privateKey,
-      uaPublicKey: keys.publicKey,
-      authSecret: keys.auth,
-    });
+    return decryptNotification(frame, keys);
   } catch {
     return 'unreadable';
   }

@@ -13,6 +13,8 @@ function push(overrides: Partial<PushMessage> = {}): PushMessage {
     subscriptionId: 'sub-1',
     body: Buffer.from([0, 1, 2, 250, 255]),
     encoding: 'aes128gcm',
+    encryption: null,
+    cryptoKey: null,
     ttl: 60,
     urgency: 'high',
     topic: 'score',
@@ -109,6 +111,29 @@ describe('decodeDelivery', () => {
   ])('round-trips %s', (_label, overrides) => {
     const message = push(overrides);
     expect(roundTrip(message)).toEqual(message);
+  });
+
+  it('round-trips an aesgcm push with its Encryption and Crypto-Key exactly as received', () => {
+    const message = push({
+      encoding: 'aesgcm',
+      encryption: 'salt="lngarbyKfMoi9Z75xYXmkg"; rs=4096',
+      cryptoKey: 'keyid=p256dh;dh=BNoR,p256ecdsa=BKey',
+    });
+    expect(roundTrip(message)).toEqual(message);
+  });
+
+  it('publishes Encryption and Crypto-Key only when there are some', () => {
+    const headers = Object.keys(publishOptions(push()).headers ?? {});
+    expect(headers).not.toContain('x-push-encryption');
+    expect(headers).not.toContain('x-push-crypto-key');
+  });
+
+  it('is null for an aesgcm message missing either header (nobody could decrypt it)', () => {
+    const message = push({ encoding: 'aesgcm', encryption: 'salt=x', cryptoKey: 'dh=y' });
+    for (const name of ['x-push-encryption', 'x-push-crypto-key']) {
+      const options = dropHeader(publishOptions(message), name);
+      expect(decodeDelivery(delivered(message.body, options))).toBeNull();
+    }
   });
 
   it('passes the body through untouched (the server never reads it)', () => {

@@ -1,13 +1,16 @@
 // How a push is carried through RabbitMQ: the body is the request body as received (the
 // server never reads it); everything else travels in message properties and headers.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { isUrgency, type Urgency } from '../../shared/protocol.js';
+import { isUrgency, type PushEncoding, type Urgency } from '../../shared/protocol.js';
 
 export interface PushMessage {
   messageId: string;
   subscriptionId: string;
   body: Buffer;
-  encoding: 'aes128gcm' | null;
+  encoding: PushEncoding | null;
+  /** aesgcm only: the push's Encryption and Crypto-Key headers, which the device needs. */
+  encryption: string | null;
+  cryptoKey: string | null;
   /** Seconds, as applied at the POST. */
   ttl: number;
   urgency: Urgency;
@@ -19,6 +22,8 @@ export interface PushMessage {
 const H = {
   subscription: 'x-push-subscription',
   encoding: 'x-push-encoding',
+  encryption: 'x-push-encryption',
+  cryptoKey: 'x-push-crypto-key',
   ttl: 'x-push-ttl',
   urgency: 'x-push-urgency',
   topic: 'x-push-topic',
@@ -33,6 +38,8 @@ export function publishOptions(message: PushMessage): Options.Publish {
     [H.receivedAt]: message.receivedAt,
   };
   if (message.encoding) headers[H.encoding] = message.encoding;
+  if (message.encryption !== null) headers[H.encryption] = message.encryption;
+  if (message.cryptoKey !== null) headers[H.cryptoKey] = message.cryptoKey;
   if (message.topic) headers[H.topic] = message.topic;
   return {
     persistent: true,
@@ -66,12 +73,21 @@ export function decodeDelivery(msg: ConsumeMessage): PushMessage | null {
   ) {
     return null;
   }
+  const encoding = header(msg, H.encoding);
+  const encryption = header(msg, H.encryption);
+  const cryptoKey = header(msg, H.cryptoKey);
+  // An aesgcm body is unreadable without both headers; the POST Office never publishes one.
+  if (encoding === 'aesgcm' && (typeof encryption !== 'string' || typeof cryptoKey !== 'string')) {
+    return null;
+  }
   const topic = header(msg, H.topic);
   return {
     messageId,
     subscriptionId,
     body: msg.content,
-    encoding: header(msg, H.encoding) === 'aes128gcm' ? 'aes128gcm' : null,
+    encoding: encoding === 'aes128gcm' || encoding === 'aesgcm' ? encoding : null,
+    encryption: encoding === 'aesgcm' ? (encryption as string) : null,
+    cryptoKey: encoding === 'aesgcm' ? (cryptoKey as string) : null,
     ttl,
     urgency,
     topic: typeof topic === 'string' ? topic : null,

@@ -140,6 +140,8 @@ function push(overrides: Partial<PushMessage> = {}): PushMessage {
     subscriptionId: 'sub-1',
     body: Buffer.from([1, 2, 3, 250, 251, 252]),
     encoding: 'aes128gcm',
+    encryption: null,
+    cryptoKey: null,
     ttl: 60,
     urgency: 'normal',
     topic: null,
@@ -367,6 +369,29 @@ describe('delivering', () => {
       },
     ]);
     expect(h.isNewestForTopic).toHaveBeenCalledWith('sub-1', 'score', message.messageId);
+  });
+
+  it('carries an aesgcm push with its Encryption and Crypto-Key as received', async () => {
+    const h = harness();
+    await h.hello();
+    const encryption = 'salt=lngarbyKfMoi9Z75xYXmkg';
+    const cryptoKey = 'dh=BNoR;p256ecdsa=BKey';
+    const message = push({ encoding: 'aesgcm', encryption, cryptoKey });
+    await h.deliver(delivery(message));
+    expect(h.transport.notifications).toStrictEqual([
+      {
+        type: 'notification',
+        id: message.messageId,
+        subscriptionId: 'sub-1',
+        data: 'AQID-vv8',
+        encoding: 'aesgcm',
+        encryption,
+        cryptoKey,
+        ttl: 60,
+        urgency: 'normal',
+        receivedAt: message.receivedAt,
+      },
+    ]);
   });
 
   it('leaves out data and encoding for an empty push, and topic when there is none', async () => {

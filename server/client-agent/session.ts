@@ -339,6 +339,10 @@ export function notificationFrame(message: PushMessage): NotificationFrame {
   if (message.body.byteLength > 0) {
     frame.data = message.body.toString('base64url');
     if (message.encoding) frame.encoding = message.encoding;
+    // docs/protocol.md §3: aesgcm's salt and sender key are in these, not in the body (a
+    // PushMessage holds them for aesgcm only).
+    if (message.encryption !== null) frame.encryption = message.encryption;
+    if (message.cryptoKey !== null) frame.cryptoKey = message.cryptoKey;
   }
   if (message.topic) frame.topic = message.topic;
   return frame;

@@ -1,9 +1,11 @@
 // docs/protocol.md §4's header rules, one function at a time and then together. Every refusal must
-// be the HttpError the route answers with: 400 for TTL/Urgency/Topic, 415 for the encoding.
+// be the HttpError the route answers with: 400 for TTL/Urgency/Topic and aesgcm's Encryption and
+// Crypto-Key, 415 for the encoding.
 import { describe, expect, it } from 'vitest';
 import { MAX_TTL_SECONDS } from '../../shared/protocol.js';
 import { HttpError } from '../http/errors.js';
 import {
+  parseAesgcmHeaders,
   parseEncoding,
   parsePushHeaders,
   parseTopic,
@@ -130,24 +132,84 @@ describe('Content-Encoding', () => {
     }
   });
 
-  it('accepts aes128gcm for a body, in any case (content codings are case-insensitive)', () => {
+  it('accepts aes128gcm and the legacy aesgcm for a body, in any case (codings are case-insensitive)', () => {
     expect(parseEncoding('aes128gcm', 1)).toBe('aes128gcm');
     expect(parseEncoding(' AES128GCM ', 4096)).toBe('aes128gcm');
+    expect(parseEncoding('aesgcm', 1)).toBe('aesgcm');
+    expect(parseEncoding('AesGcm', 1)).toBe('aesgcm');
   });
 
-  it.each([undefined, '', 'aesgcm', 'gzip', 'identity', 'aes128gcm, gzip'])(
-    'refuses %j for a body with 415, pointing at aes128gcm',
+  it.each([undefined, '', 'aesgcm128', 'gzip', 'identity', 'aes128gcm, gzip', 'aesgcm, aes128gcm'])(
+    'refuses %j for a body with 415, naming both accepted codings',
     (value) => {
       const err = refusal(() => parseEncoding(value, 10));
       expect(err.status).toBe(415);
       expect(err.code).toBe('unsupported_encoding');
-      expect(err.headers).toEqual({ 'Accept-Encoding': 'aes128gcm' });
+      expect(err.headers).toEqual({ 'Accept-Encoding': 'aes128gcm, aesgcm' });
     },
   );
 });
 
+describe('aesgcm headers (Encryption, Crypto-Key)', () => {
+  const salt = 'lngarbyKfMoi9Z75xYXmkg';
+  const dh =
+    'BNoRDbb84JGm8g5Z5CFxurSqsXWJ11ItfXEWYVLE85Y7CYkDjXsIEc4aqxYaQ1G8BqkXCJ6DPpDrWtdWj_mugHU';
+
+  it('keeps both exactly as received once they are usable', () => {
+    for (const [encryption, cryptoKey] of [
+      [`salt=${salt}`, `dh=${dh}`],
+      [`salt="${salt}"; rs=4096`, `keyid="p256dh"; dh="${dh}"`],
+      [`salt=${salt}`, `dh=${dh};p256ecdsa=BVapidKey`],
+      [`salt=${salt}`, `p256ecdsa=BVapidKey, dh=${dh}`],
+    ] as const) {
+      expect(parseAesgcmHeaders(encryption, cryptoKey)).toEqual({ encryption, cryptoKey });
+    }
+  });
+
+  it.each([
+    [undefined, 'missing'],
+    ['', 'empty'],
+    ['rs=4096', 'without salt'],
+    ['salt=AAAA', 'a salt that is not 16 bytes'],
+    [`salt=${salt}+`, 'a salt that is not base64url'],
+    [`salt=${salt};rs=1`, 'a record size too small to hold anything'],
+    [`salt=${salt};rs=ten`, 'a record size that is not a number'],
+    [`salt=${salt}, salt=${salt}`, 'two salts'],
+    [`salt="${salt}`, 'an unclosed quote'],
+    [`salt=${salt};rs=${'9'.repeat(2000)}`, 'more than 1024 characters'],
+  ])('answers 400 invalid_encryption for an Encryption header %j (%s)', (encryption, _why) => {
+    const err = refusal(() => parseAesgcmHeaders(encryption, `dh=${dh}`));
+    expect(err.status).toBe(400);
+    expect(err.code).toBe('invalid_encryption');
+    expect(err.message).toMatch(/Encryption/);
+  });
+
+  it.each([
+    [undefined, 'missing'],
+    ['', 'empty'],
+    ['p256ecdsa=BVapidKey', 'only the VAPID key'],
+    ['dh=BAAA', 'a dh that is not 65 bytes'],
+    [`dh=${'A'.repeat(87)}`, 'a dh that is not an uncompressed point (no 0x04)'],
+    [`dh=${dh}, dh=${dh}`, 'two dh'],
+    [`dh ${dh}`, 'no ='],
+    [`dh=${dh};keyid=${'k'.repeat(1100)}`, 'more than 1024 characters'],
+  ])('answers 400 invalid_crypto_key for a Crypto-Key header %j (%s)', (cryptoKey, _why) => {
+    const err = refusal(() => parseAesgcmHeaders(`salt=${salt}`, cryptoKey));
+    expect(err.status).toBe(400);
+    expect(err.code).toBe('invalid_crypto_key');
+    expect(err.message).toMatch(/Crypto-Key/);
+  });
+
+  it('checks Encryption before Crypto-Key when both are wrong', () => {
+    expect(refusal(() => parseAesgcmHeaders(undefined, undefined)).code).toBe('invalid_encryption');
+  });
+});
+
 describe('parsePushHeaders', () => {
   const reader = (headers: Record<string, string>) => (name: string) => headers[name];
+  const salt = 'lngarbyKfMoi9Z75xYXmkg';
+  const dh =
+    'BNoRDbb84JGm8g5Z5CFxurSqsXWJ11ItfXEWYVLE85Y7CYkDjXsIEc4aqxYaQ1G8BqkXCJ6DPpDrWtdWj_mugHU';
 
   it('reads all four headers by their lower-case names', () => {
     expect(
@@ -155,7 +217,33 @@ describe('parsePushHeaders', () => {
         reader({ ttl: '0090', urgency: 'high', topic: 'score', 'content-encoding': 'aes128gcm' }),
         100,
       ),
-    ).toEqual({ ttl: 90, urgency: 'high', topic: 'score', encoding: 'aes128gcm' });
+    ).toEqual({
+      ttl: 90,
+      urgency: 'high',
+      topic: 'score',
+      encoding: 'aes128gcm',
+      encryption: null,
+      cryptoKey: null,
+    });
+  });
+
+  it('keeps Encryption and Crypto-Key for aesgcm only', () => {
+    const headers = { ttl: '60', encryption: `salt=${salt}`, 'crypto-key': `dh=${dh}` };
+    expect(parsePushHeaders(reader({ ...headers, 'content-encoding': 'aesgcm' }), 10)).toEqual({
+      ttl: 60,
+      urgency: 'normal',
+      topic: null,
+      encoding: 'aesgcm',
+      encryption: `salt=${salt}`,
+      cryptoKey: `dh=${dh}`,
+    });
+    expect(
+      parsePushHeaders(reader({ ...headers, 'content-encoding': 'aes128gcm' }), 10),
+    ).toMatchObject({ encoding: 'aes128gcm', encryption: null, cryptoKey: null });
+    // An empty push has nothing to decrypt, so unusable aesgcm headers do not matter.
+    expect(
+      parsePushHeaders(reader({ ttl: '60', 'content-encoding': 'aesgcm', encryption: 'x' }), 0),
+    ).toMatchObject({ encoding: null, encryption: null, cryptoKey: null });
   });
 
   it('fills in the defaults of an empty push with only a TTL', () => {
@@ -164,6 +252,8 @@ describe('parsePushHeaders', () => {
       urgency: 'normal',
       topic: null,
       encoding: null,
+      encryption: null,
+      cryptoKey: null,
     });
   });
 
@@ -173,7 +263,7 @@ describe('parsePushHeaders', () => {
 
   it('answers the 400 of a bad header before the 415 of a bad encoding', () => {
     const err = refusal(() =>
-      parsePushHeaders(reader({ ttl: '60', urgency: 'soon', 'content-encoding': 'aesgcm' }), 10),
+      parsePushHeaders(reader({ ttl: '60', urgency: 'soon', 'content-encoding': 'gzip' }), 10),
     );
     expect(err.status).toBe(400);
     expect(err.code).toBe('invalid_urgency');

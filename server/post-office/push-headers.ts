@@ -1,7 +1,9 @@
 // The RFC 8030 request headers of a push, checked in the order docs/protocol.md §4 gives.
+import { parseCryptoKeyHeader, parseEncryptionHeader } from '../../shared/crypto/aesgcm.js';
 import {
   isUrgency,
   MAX_TTL_SECONDS,
+  type PushEncoding,
   TOPIC_PATTERN,
   URGENCIES,
   type Urgency,
@@ -13,7 +15,11 @@ export interface PushHeaders {
   ttl: number;
   urgency: Urgency;
   topic: string | null;
-  encoding: 'aes128gcm' | null;
+  encoding: PushEncoding | null;
+  /** aesgcm only: the Encryption header as received, checked to be usable. */
+  encryption: string | null;
+  /** aesgcm only: the Crypto-Key header as received, checked to hold a usable dh. */
+  cryptoKey: string | null;
 }
 
 type HeaderReader = (name: string) => string | undefined;
@@ -48,24 +54,86 @@ export function parseTopic(value: string | undefined): string | null {
   return topic;
 }
 
-export function parseEncoding(value: string | undefined, bodyLength: number): 'aes128gcm' | null {
+export function parseEncoding(value: string | undefined, bodyLength: number): PushEncoding | null {
   if (bodyLength === 0) return null;
-  if (value?.trim().toLowerCase() !== 'aes128gcm') {
+  const encoding = value?.trim().toLowerCase();
+  if (encoding !== 'aes128gcm' && encoding !== 'aesgcm') {
     throw new HttpError(
       415,
       'unsupported_encoding',
-      'a non-empty body must be encrypted with Content-Encoding: aes128gcm (RFC 8291)',
-      { 'Accept-Encoding': 'aes128gcm' },
+      'a non-empty body must be encrypted: Content-Encoding aes128gcm (RFC 8291), or the legacy aesgcm',
+      { 'Accept-Encoding': 'aes128gcm, aesgcm' },
     );
   }
-  return 'aes128gcm';
+  return encoding;
+}
+
+/**
+ * Both headers travel with the message to the device, so they are bounded: a real one is about
+ * 200 characters (dh, a VAPID key, a keyid).
+ */
+export const MAX_AESGCM_HEADER_LENGTH = 1024;
+
+/**
+ * aesgcm keeps its salt and the sender's key in headers the device needs to decrypt: a
+ * message without usable ones could never be read, so it is refused here rather than stored.
+ */
+export function parseAesgcmHeaders(
+  encryption: string | undefined,
+  cryptoKey: string | undefined,
+): { encryption: string; cryptoKey: string } {
+  if (encryption === undefined || encryption.trim() === '') {
+    throw badRequest(
+      'Content-Encoding: aesgcm needs an Encryption header (salt=<16 bytes, base64url>)',
+      'invalid_encryption',
+    );
+  }
+  if (cryptoKey === undefined || cryptoKey.trim() === '') {
+    throw badRequest(
+      'Content-Encoding: aesgcm needs a Crypto-Key header (dh=<sender public key, base64url>)',
+      'invalid_crypto_key',
+    );
+  }
+  if (encryption.length > MAX_AESGCM_HEADER_LENGTH) {
+    throw badRequest(
+      `Encryption must be at most ${MAX_AESGCM_HEADER_LENGTH} characters`,
+      'invalid_encryption',
+    );
+  }
+  if (cryptoKey.length > MAX_AESGCM_HEADER_LENGTH) {
+    throw badRequest(
+      `Crypto-Key must be at most ${MAX_AESGCM_HEADER_LENGTH} characters`,
+      'invalid_crypto_key',
+    );
+  }
+  try {
+    parseEncryptionHeader(encryption);
+  } catch (err) {
+    throw badRequest(`Encryption: ${(err as Error).message}`, 'invalid_encryption');
+  }
+  let dh: Uint8Array | null;
+  try {
+    dh = parseCryptoKeyHeader(cryptoKey).dh;
+  } catch (err) {
+    throw badRequest(`Crypto-Key: ${(err as Error).message}`, 'invalid_crypto_key');
+  }
+  if (!dh) {
+    throw badRequest(
+      'Crypto-Key needs dh=<sender public key, base64url> for aesgcm',
+      'invalid_crypto_key',
+    );
+  }
+  return { encryption, cryptoKey };
 }
 
 export function parsePushHeaders(header: HeaderReader, bodyLength: number): PushHeaders {
-  return {
-    ttl: parseTtl(header('ttl')),
-    urgency: parseUrgency(header('urgency')),
-    topic: parseTopic(header('topic')),
-    encoding: parseEncoding(header('content-encoding'), bodyLength),
-  };
+  const ttl = parseTtl(header('ttl'));
+  const urgency = parseUrgency(header('urgency'));
+  const topic = parseTopic(header('topic'));
+  const encoding = parseEncoding(header('content-encoding'), bodyLength);
+  const aesgcm =
+    encoding === 'aesgcm'
+      ? parseAesgcmHeaders(header('encryption'), header('crypto-key'))
+      : { encryption: null, cryptoKey: null };
+  return { ttl, urgency, topic, encoding, ...aesgcm };
 }

@@ -3,6 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
+import { utf8Decode } from '../../shared/crypto/base64url.js';
+import { decryptNotification } from '../../shared/crypto/notification.js';
 import { deriveSubscriptionKeys } from '../../shared/crypto/subscription-keys.js';
 import { ErrorBody } from '../../shared/protocol.js';
 import {
@@ -38,9 +40,13 @@ async function expectError(res: Response, status: number, code?: string): Promis
   expect(body.message.length).toBeGreaterThan(0);
 }
 
-/** Keys as the add-on would derive them, so web-push can encrypt to the subscription. */
+/** Keys as the add-on would derive them for a subscription (the secret key is fixed here). */
+const keysOf = (subscriptionId: string) =>
+  deriveSubscriptionKeys(new Uint8Array(32).fill(7), subscriptionId);
+
+/** The subscription JSON a web app would get, so web-push can encrypt to it. */
 function subscriptionJson(endpoint: string, subscriptionId: string) {
-  const keys = deriveSubscriptionKeys(new Uint8Array(32).fill(7), subscriptionId);
+  const keys = keysOf(subscriptionId);
   return {
     endpoint,
     keys: {
@@ -152,18 +158,47 @@ describe('POST /push/{token}', () => {
     );
   });
 
-  it('answers 415 for a body without aes128gcm, including legacy aesgcm', async () => {
+  it('answers 415 for a body without a known encoding, naming the two accepted', async () => {
     const { subscription } = await userWithSubscription(server.url);
-    await expectError(
-      await push(subscription.endpoint, { TTL: '60' }, 'hello'),
-      415,
-      'unsupported_encoding',
+    const noEncoding: Record<string, string> = { TTL: '60' };
+    for (const headers of [noEncoding, { TTL: '60', 'Content-Encoding': 'gzip' }]) {
+      const res = await push(subscription.endpoint, headers, 'hello');
+      expect(res.headers.get('accept-encoding')).toBe('aes128gcm, aesgcm');
+      await expectError(res, 415, 'unsupported_encoding');
+    }
+  });
+
+  it('answers 400 for an aesgcm body without usable Encryption and Crypto-Key headers', async () => {
+    const { subscription } = await userWithSubscription(server.url);
+    const salt = 'salt=lngarbyKfMoi9Z75xYXmkg';
+    const dh =
+      'dh=BNoRDbb84JGm8g5Z5CFxurSqsXWJ11ItfXEWYVLE85Y7CYkDjXsIEc4aqxYaQ1G8BqkXCJ6DPpDrWtdWj_mugHU';
+    const legacy = { TTL: '60', 'Content-Encoding': 'aesgcm' };
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, 'invalid_encryption'],
+      [{ 'Crypto-Key': dh }, 'invalid_encryption'],
+      [{ Encryption: salt }, 'invalid_crypto_key'],
+      [{ Encryption: 'salt=short', 'Crypto-Key': dh }, 'invalid_encryption'],
+      [{ Encryption: `${salt};rs=1`, 'Crypto-Key': dh }, 'invalid_encryption'],
+      [{ Encryption: salt, 'Crypto-Key': 'dh=BAAA' }, 'invalid_crypto_key'],
+      [{ Encryption: salt, 'Crypto-Key': 'p256ecdsa=BKey' }, 'invalid_crypto_key'],
+      [{ Encryption: salt, 'Crypto-Key': `${dh}, ${dh}` }, 'invalid_crypto_key'],
+      [{ Encryption: salt, 'Crypto-Key': 'dh="unclosed' }, 'invalid_crypto_key'],
+    ];
+    for (const [headers, code] of cases) {
+      await expectError(
+        await push(subscription.endpoint, { ...legacy, ...headers }, 'hello'),
+        400,
+        code,
+      );
+    }
+    // The same headers with a usable pair are accepted.
+    const ok = await push(
+      subscription.endpoint,
+      { ...legacy, Encryption: salt, 'Crypto-Key': dh },
+      'hello',
     );
-    await expectError(
-      await push(subscription.endpoint, { TTL: '60', 'Content-Encoding': 'aesgcm' }, 'hello'),
-      415,
-      'unsupported_encoding',
-    );
+    expect(ok.status).toBe(201);
   });
 
   it('checks in order: endpoint before size before headers', async () => {
@@ -180,6 +215,46 @@ describe('POST /push/{token}', () => {
       await push(subscription.endpoint, { TTL: 'x', Authorization: 'vapid t=bad, k=bad' }),
       400,
     );
+  });
+
+  it('delivers an aesgcm push from npm web-push with its Encryption and Crypto-Key, and it decrypts', async () => {
+    const user = await createUser(server.url);
+    const device = await createClient(server.url, user);
+    const subscription = await createSubscription(server.url, device);
+    const socket = await TestSocket.connect(server.url, device.clientToken);
+    const res = await sendWithWebPush({
+      subscription: subscriptionJson(subscription.endpoint, subscription.subscriptionId),
+      payload: 'hello in aesgcm',
+      encoding: 'aesgcm',
+    });
+    expect(res.status).toBe(201);
+    const frame = await socket.nextNotification();
+    expect(frame.encoding).toBe('aesgcm');
+    expect(frame.encryption).toMatch(/^salt=[A-Za-z0-9_-]{22}$/);
+    expect(frame.cryptoKey).toMatch(/^dh=B[A-Za-z0-9_-]{86}$/);
+    const plain = decryptNotification(frame, keysOf(subscription.subscriptionId));
+    expect(utf8Decode(plain!)).toBe('hello in aesgcm');
+    socket.ack(frame.id);
+    await socket.close();
+  });
+
+  it('passes nothing but the body for aes128gcm, even when Encryption and Crypto-Key are sent', async () => {
+    const user = await createUser(server.url);
+    const device = await createClient(server.url, user);
+    const subscription = await createSubscription(server.url, device);
+    const socket = await TestSocket.connect(server.url, device.clientToken);
+    const res = await push(
+      subscription.endpoint,
+      { ...aes, Encryption: 'salt=junk', 'Crypto-Key': 'junk' },
+      'opaque',
+    );
+    expect(res.status).toBe(201);
+    const frame = await socket.nextNotification();
+    expect(frame.encoding).toBe('aes128gcm');
+    expect(frame).not.toHaveProperty('encryption');
+    expect(frame).not.toHaveProperty('cryptoKey');
+    socket.ack(frame.id);
+    await socket.close();
   });
 
   it('accepts a push sent by npm web-push with an encrypted payload', async () => {
@@ -288,6 +363,53 @@ describe('VAPID (RFC 8292)', () => {
     await expectError(await push(subscription.endpoint, { TTL: '60', Authorization: noExp }), 401);
   });
 
+  it('accepts the legacy WebPush scheme (aesgcm from web-push) signed by the subscription key', async () => {
+    const { json } = await restricted();
+    const res = await sendWithWebPush({
+      subscription: json,
+      payload: 'legacy',
+      vapid: details,
+      encoding: 'aesgcm',
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it('answers 403 for a valid WebPush JWT whose p256ecdsa key is not the subscription key', async () => {
+    const { json } = await restricted();
+    const res = await sendWithWebPush({
+      subscription: json,
+      payload: 'other key',
+      vapid: { ...details, publicKey: otherVapid.publicKey, privateKey: otherVapid.privateKey },
+      encoding: 'aesgcm',
+    });
+    await expectError(res, 403, 'vapid_key_mismatch');
+  });
+
+  it('answers 401 for a WebPush JWT not signed by its p256ecdsa key, or without one', async () => {
+    const { subscription } = await restricted();
+    const legacy = webpush.getVapidHeaders(
+      server.config.publicOrigin,
+      details.subject,
+      vapid.publicKey,
+      vapid.privateKey,
+      'aesgcm',
+    );
+    const authorization = String(legacy.Authorization);
+    expect(authorization).toMatch(/^WebPush /);
+    // Signed by the subscription key, but Crypto-Key names another: the signature fails.
+    for (const cryptoKey of [`p256ecdsa=${otherVapid.publicKey}`, undefined, 'dh=x']) {
+      const headers: Record<string, string> = { TTL: '60', Authorization: authorization };
+      if (cryptoKey) headers['Crypto-Key'] = cryptoKey;
+      await expectError(await push(subscription.endpoint, headers), 401, 'invalid_vapid');
+    }
+    const ok = await push(subscription.endpoint, {
+      TTL: '60',
+      Authorization: authorization,
+      'Crypto-Key': String(legacy['Crypto-Key']),
+    });
+    expect(ok.status).toBe(201);
+  });
+
   it('on a subscription without a key, accepts no header, and refuses an invalid one', async () => {
     const { subscription } = await userWithSubscription(server.url);
     expect((await push(subscription.endpoint, { TTL: '60' })).status).toBe(201);
@@ -329,5 +451,49 @@ describe('delivery rules at the POST Office', () => {
     const late = await TestSocket.connect(server.url, offline.clientToken);
     expect(await late.quietFor(1000)).toBe(true);
     await late.close();
+  });
+});
+
+describe('PUBLIC_URL_ALIASES', () => {
+  let aliased: TestServer;
+  beforeAll(async () => {
+    aliased = await startTestServer({
+      env: { PUBLIC_URL_ALIASES: 'https://old-push.example.net, http://push.example.com:8080/' },
+    });
+  });
+  afterAll(async () => {
+    await aliased?.close();
+  });
+
+  it('accepts aud equal to PUBLIC_URL or an alias origin, and refuses any other', async () => {
+    const { subscription } = await userWithSubscription(aliased.url, {
+      applicationServerKey: vapid.publicKey,
+    });
+    const claims = (aud: string) => ({
+      aud,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      sub: 'mailto:ops@example.com',
+    });
+    for (const aud of [
+      aliased.config.publicOrigin,
+      'https://old-push.example.net',
+      'http://push.example.com:8080',
+    ]) {
+      const res = await push(subscription.endpoint, {
+        TTL: '60',
+        Authorization: vapidHeader(vapid, claims(aud)),
+      });
+      expect(res.status, aud).toBe(201);
+    }
+    for (const aud of ['https://push.example.com:8080', 'https://old-push.example.net/']) {
+      await expectError(
+        await push(subscription.endpoint, {
+          TTL: '60',
+          Authorization: vapidHeader(vapid, claims(aud)),
+        }),
+        401,
+        'invalid_vapid',
+      );
+    }
   });
 });

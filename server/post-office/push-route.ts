@@ -24,7 +24,7 @@ function sameKey(a: string, b: string): boolean {
 
 export function pushRoutes({ config, store, broker, log, metrics }: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const vapid = new VapidVerifier(config.publicOrigin);
+  const vapid = new VapidVerifier(config.vapidAudiences);
 
   app.post('/:token', async (c) => {
     const token = c.req.param('token');
@@ -39,7 +39,10 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
       const body = await readBodyLimited(c, MAX_PUSH_BODY_BYTES);
       const headers = parsePushHeaders((name) => c.req.header(name), body.byteLength);
 
-      const credentials = parseVapidHeader(c.req.header('authorization'));
+      const credentials = parseVapidHeader(
+        c.req.header('authorization'),
+        c.req.header('crypto-key'),
+      );
       if (subscription.applicationServerKey && !credentials) {
         throw new HttpError(
           401,
@@ -56,7 +59,7 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
           throw new HttpError(
             403,
             'vapid_key_mismatch',
-            "k is not this subscription's applicationServerKey",
+            "the VAPID key (k= or p256ecdsa=) is not this subscription's applicationServerKey",
           );
         }
       }
@@ -66,6 +69,8 @@ export function pushRoutes({ config, store, broker, log, metrics }: Services): H
         subscriptionId: subscription.subscriptionId,
         body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
         encoding: headers.encoding,
+        encryption: headers.encryption,
+        cryptoKey: headers.cryptoKey,
         ttl: headers.ttl,
         urgency: headers.urgency,
         topic: headers.topic,

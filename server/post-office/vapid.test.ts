@@ -100,6 +100,7 @@ describe('parseVapidHeader', () => {
   it.each([
     'WebPush aaa.bbb.ccc',
     'Bearer aaa.bbb.ccc',
+    'Basic dXNlcjpwYXNz',
     'vapidt=aaa.bbb.ccc, k=BKey',
     'vapid',
     'vapid t=aaa.bbb.ccc',
@@ -109,6 +110,83 @@ describe('parseVapidHeader', () => {
     '',
   ])('refuses %j with 401 invalid_vapid', (header) => {
     expectInvalid(() => parseVapidHeader(header));
+  });
+});
+
+describe('parseVapidHeader, legacy WebPush scheme (draft-ietf-webpush-vapid-01)', () => {
+  const dh = 'BDhKey';
+
+  it.each([
+    ['p256ecdsa=BKey', 'the key alone'],
+    [`dh=${dh};p256ecdsa=BKey`, 'beside dh, as npm web-push writes it'],
+    [`dh=${dh},p256ecdsa=BKey`, 'beside dh, comma-separated'],
+    [`p256ecdsa="BKey"; dh=${dh}`, 'quoted, first'],
+    ['keyid=p256dh;dh=x, P256ECDSA=BKey==', 'upper-case name, padded key'],
+  ])('reads the key from Crypto-Key %j (%s)', (cryptoKey) => {
+    expect(parseVapidHeader('WebPush aaa.bbb.ccc', cryptoKey)).toEqual({
+      token: 'aaa.bbb.ccc',
+      key: 'BKey',
+    });
+    expect(parseVapidHeader('  webpush   aaa.bbb.ccc ', cryptoKey)?.token).toBe('aaa.bbb.ccc');
+  });
+
+  it.each([
+    ['WebPush aaa.bbb.ccc', undefined, 'no Crypto-Key'],
+    ['WebPush aaa.bbb.ccc', `dh=${dh}`, 'a Crypto-Key without p256ecdsa'],
+    ['WebPush aaa.bbb.ccc', 'p256ecdsa=a, p256ecdsa=b', 'two keys'],
+    ['WebPush aaa.bbb.ccc', 'p256ecdsa', 'a malformed Crypto-Key'],
+    ['WebPush', 'p256ecdsa=BKey', 'no token'],
+    ['WebPush aaa.bbb.ccc, k=BKey', 'p256ecdsa=BKey', 'extra parameters'],
+    ['WebPush aaa bbb', 'p256ecdsa=BKey', 'two tokens'],
+  ])('refuses %j with Crypto-Key %j (%s) with 401 invalid_vapid', (header, cryptoKey, _why) => {
+    expectInvalid(() => parseVapidHeader(header, cryptoKey));
+  });
+
+  it('reads the vapid scheme alone, whatever Crypto-Key says', () => {
+    expect(parseVapidHeader('vapid t=aaa.bbb.ccc, k=BKey', 'p256ecdsa=BOther')).toEqual({
+      token: 'aaa.bbb.ccc',
+      key: 'BKey',
+    });
+  });
+
+  it('is verified exactly like the vapid scheme', () => {
+    const token = jwt(signer, validClaims());
+    const parsed = parseVapidHeader(`WebPush ${token}`, `dh=${dh};p256ecdsa=${signer.publicKey}`);
+    expect(() => new VapidVerifier(AUDIENCE).verify(parsed!, NOW)).not.toThrow();
+    const other = newSigner();
+    const mismatched = parseVapidHeader(`WebPush ${token}`, `p256ecdsa=${other.publicKey}`);
+    expectInvalid(() => new VapidVerifier(AUDIENCE).verify(mismatched!, NOW));
+  });
+});
+
+describe('VapidVerifier with PUBLIC_URL_ALIASES', () => {
+  const aliases = [AUDIENCE, 'http://push.example.com:8080', 'https://push.example.org'];
+
+  it('accepts aud equal to any of the origins, and nothing else', () => {
+    const v = new VapidVerifier(aliases);
+    for (const aud of aliases) {
+      expect(() =>
+        v.verify({ token: jwt(signer, validClaims({ aud })), key: signer.publicKey }, NOW),
+      ).not.toThrow();
+    }
+    for (const aud of ['https://push.example.net', 'http://push.example.com', `${AUDIENCE}/`]) {
+      expectInvalid(() =>
+        v.verify({ token: jwt(signer, validClaims({ aud })), key: signer.publicKey }, NOW),
+      );
+    }
+  });
+
+  it('names the accepted origins when refusing', () => {
+    const err = rejection(() =>
+      new VapidVerifier(aliases).verify(
+        {
+          token: jwt(signer, validClaims({ aud: 'https://elsewhere.example' })),
+          key: signer.publicKey,
+        },
+        NOW,
+      ),
+    );
+    for (const aud of aliases) expect(err.message).toContain(aud);
   });
 });
 

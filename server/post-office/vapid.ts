@@ -1,8 +1,11 @@
-// VAPID (RFC 8292): `Authorization: vapid t=<JWT>, k=<public key>`. The JWT must be
-// ES256-signed by k, for our origin, and expire within 24 hours. Verified tokens are
-// cached until they expire, since a sender reuses one token for many pushes.
+// VAPID (RFC 8292): `Authorization: vapid t=<JWT>, k=<public key>`, or the legacy form of
+// draft-ietf-webpush-vapid-01 that older libraries still send: `Authorization: WebPush <JWT>`
+// with the key as `p256ecdsa=` in Crypto-Key. Both are checked the same way: the JWT must be
+// ES256-signed by the key, for one of our origins, and expire within 24 hours. Verified
+// tokens are cached until they expire, since a sender reuses one token for many pushes.
 import { verify } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { parseParamList, singleParam } from '../../shared/crypto/aesgcm.js';
 import { HttpError } from '../http/errors.js';
 import { parseP256PublicKey } from '../security/ec-keys.js';
 
@@ -18,10 +21,23 @@ export interface VapidCredentials {
 
 const invalid = (message: string) => new HttpError(401, 'invalid_vapid', message);
 
-export function parseVapidHeader(header: string | undefined): VapidCredentials | null {
+/**
+ * The credentials of a push, from its Authorization header and, for the legacy WebPush
+ * scheme, its Crypto-Key header; null when there is no Authorization at all.
+ */
+export function parseVapidHeader(
+  header: string | undefined,
+  cryptoKey?: string,
+): VapidCredentials | null {
   if (header === undefined) return null;
   const match = /^\s*vapid\s+(.*)$/i.exec(header);
-  if (!match) throw invalid('Authorization must use the vapid scheme: vapid t=<JWT>, k=<key>');
+  if (!match) {
+    const legacy = /^\s*webpush\s+([^\s,;]+)\s*$/i.exec(header);
+    if (legacy) return { token: legacy[1]!, key: legacyKey(cryptoKey) };
+    throw invalid(
+      'Authorization must be vapid t=<JWT>, k=<key> (or the legacy WebPush <JWT> with Crypto-Key: p256ecdsa=<key>)',
+    );
+  }
   const params = new Map<string, string>();
   for (const part of match[1]!.split(',')) {
     const eq = part.indexOf('=');
@@ -40,6 +56,20 @@ export function parseVapidHeader(header: string | undefined): VapidCredentials |
   return { token, key: key.replace(/=+$/, '') };
 }
 
+/** draft-ietf-webpush-vapid-01: the key is `p256ecdsa=` in Crypto-Key, maybe beside `dh=`. */
+function legacyKey(cryptoKey: string | undefined): string {
+  const missing = 'Authorization: WebPush needs the key in Crypto-Key: p256ecdsa=<key>';
+  if (cryptoKey === undefined) throw invalid(missing);
+  let key: string | null;
+  try {
+    key = singleParam(parseParamList(cryptoKey), 'p256ecdsa');
+  } catch (err) {
+    throw invalid(`Crypto-Key: ${(err as Error).message}`);
+  }
+  if (key === null) throw invalid(missing);
+  return key.replace(/=+$/, '');
+}
+
 function decodeJson(part: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -55,7 +85,12 @@ export class VapidVerifier {
   /** key → exp (seconds) of tokens whose signature and claims already checked out. */
   private readonly verified = new LRUCache<string, number>({ max: 10_000 });
 
-  constructor(private readonly audience: string) {}
+  /** The origins accepted as `aud`: PUBLIC_URL's and PUBLIC_URL_ALIASES'. */
+  private readonly audiences: ReadonlySet<string>;
+
+  constructor(audiences: string | readonly string[]) {
+    this.audiences = new Set(typeof audiences === 'string' ? [audiences] : audiences);
+  }
 
   /** Throws 401 unless the token is valid and signed by `credentials.key`. */
   verify(credentials: VapidCredentials, nowSeconds: number = Date.now() / 1000): void {
@@ -83,8 +118,8 @@ export class VapidVerifier {
     if (signature.length !== 64 || !signed) throw invalid('the JWT signature does not match k');
     const claims = decodeJson(payloadPart);
     if (!claims) throw invalid('the JWT payload is not a JSON object');
-    if (claims.aud !== this.audience) {
-      throw invalid(`the JWT aud must be exactly ${this.audience}`);
+    if (typeof claims.aud !== 'string' || !this.audiences.has(claims.aud)) {
+      throw invalid(`the JWT aud must be exactly ${[...this.audiences].join(' or ')}`);
     }
     const exp = claims.exp;
     if (typeof exp !== 'number' || !Number.isFinite(exp))

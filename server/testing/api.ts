@@ -113,6 +113,8 @@ export interface WebPushSendOptions {
   ttl?: number;
   urgency?: 'very-low' | 'low' | 'normal' | 'high';
   topic?: string;
+  /** The content coding web-push encrypts with; aesgcm also switches VAPID to its legacy form. */
+  encoding?: 'aes128gcm' | 'aesgcm';
 }
 
 /**
@@ -126,7 +128,7 @@ export async function sendWithWebPush(options: WebPushSendOptions): Promise<Resp
     options.payload ?? undefined,
     {
       TTL: options.ttl ?? 60,
-      contentEncoding: 'aes128gcm',
+      contentEncoding: options.encoding ?? 'aes128gcm',
       ...(options.vapid ? { vapidDetails: options.vapid } : {}),
       ...(options.urgency ? { urgency: options.urgency } : {}),
       ...(options.topic ? { topic: options.topic } : {}),

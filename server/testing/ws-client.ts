@@ -35,8 +35,9 @@ export class TestSocket {
     for (const w of waiters) w();
   }
 
-  static async open(serverUrl: string): Promise<TestSocket> {
-    const ws = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/v1/connect`);
+  /** `options.ca`: the certificate to trust when serverUrl is https:// (wss://). */
+  static async open(serverUrl: string, options: { ca?: string } = {}): Promise<TestSocket> {
+    const ws = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/v1/connect`, options);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -45,8 +46,12 @@ export class TestSocket {
   }
 
   /** Opens a socket and completes the hello; throws unless the server says hello back. */
-  static async connect(serverUrl: string, clientToken: string): Promise<TestSocket> {
-    const socket = await TestSocket.open(serverUrl);
+  static async connect(
+    serverUrl: string,
+    clientToken: string,
+    options: { ca?: string } = {},
+  ): Promise<TestSocket> {
+    const socket = await TestSocket.open(serverUrl, options);
     socket.send({ type: 'hello', clientToken });
     await socket.next((f) => f.type === 'hello');
     return socket;
