@@ -2,12 +2,13 @@
 // load generator → POST Office → RabbitMQ (confirmed) → Client Agent → WebSocket → the
 // client acks. Latency is taken in this one process, from just before the POST is written
 // to the notification's arrival on the client's socket, so both ends use the same clock.
+
+import type { ServerProcess } from '../server/testing/server-process.js';
 import { decodeBase64Url, decryptPushPayload } from '../shared/crypto/index.js';
 import { startCpuMeter } from './cpu.js';
 import { DeliveryMatcher, perSecond, summarize } from './latency.js';
 import { type LoadOutcome, type LoadRequest, runLoad } from './load.js';
 import { type PhaseResult, type Shape, waitUntil } from './phase.js';
-import type { ServerProcess } from './server-process.js';
 import type { BenchUser } from './setup.js';
 import { connectFleet } from './ws-fleet.js';
 

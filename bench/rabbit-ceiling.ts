@@ -7,7 +7,8 @@
 // WebSocket, no JSON: what the server could reach if it cost nothing.
 import { randomBytes } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { type PushMessage, publishOptions } from '../server/broker/message.js';
+import { batchWritesPerTurn } from '../server/broker/amqp-socket.js';
+import { encodeEnvelope, type PushMessage, publishOptions } from '../server/broker/message.js';
 import { newId } from '../server/security/tokens.js';
 import { startCpuMeter } from './cpu.js';
 import { DeliveryMatcher, perSecond, summarize } from './latency.js';
@@ -109,6 +110,7 @@ class Consumers {
         queues.slice(i, i + batch).map(async (queue, k) => {
           const model = models[Math.floor((i + k) / CHANNELS_PER_CONNECTION)]!;
           const ch = await model.createChannel();
+          batchWritesPerTurn(ch);
           this.channels.push(ch);
           await ch.prefetch(prefetch);
           await ch.consume(
@@ -183,7 +185,7 @@ async function publishRound(
     const writable = ch.publish(
       t.incoming,
       t.tokens[u]!,
-      message.body,
+      encodeEnvelope(message),
       publishOptions(message),
       (err: unknown) => {
         const now = performance.now();
@@ -220,6 +222,7 @@ export async function runRabbitCeiling(options: CeilingOptions): Promise<PhaseRe
     await consumers.open(consumerModels, t.queues, options.prefetch);
 
     const ch = await publisherModel.createConfirmChannel();
+    batchWritesPerTurn(ch);
     const returnedIds = new Set<string>();
     ch.on('return', (msg) => {
       if (typeof msg.properties.messageId === 'string') returnedIds.add(msg.properties.messageId);

@@ -18,6 +18,7 @@
 import { cpus, loadavg } from 'node:os';
 import amqp from 'amqplib';
 import { clientQueue, userExchange } from '../server/broker/names.js';
+import { startServerProcess } from '../server/testing/server-process.js';
 import {
   deriveSubscriptionKeys,
   encryptPushPayload,
@@ -28,7 +29,6 @@ import { runFullPath } from './full-path.js';
 import type { PhaseResult, Shape } from './phase.js';
 import { runRabbitCeiling } from './rabbit-ceiling.js';
 import { type BenchReport, formatReport, writeReport } from './report.js';
-import { startServerProcess } from './server-process.js';
 import { type BenchUser, createBenchUsers, makePlaintext } from './setup.js';
 
 function intFromEnv(name: string, fallback: number): number {

@@ -1,21 +1,18 @@
-// Assembles the HTTP surface: middleware in the order a request meets it, then the
-// routes of each role. Routes → services → broker/store/cache; nothing points back.
+// Assembles the Hono app: middleware in the order a request meets it, then the routes of
+// each role. The two hot paths are not here: POST /push/{token} and the WebSocket upgrade
+// of GET /v1/connect are taken by plain node:http handlers in front (server.ts).
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { UpgradeWebSocket } from 'hono/ws';
-import type { WebSocket } from 'ws';
 import { accountRoutes } from './client-agent/account-routes.js';
 import { clientRoutes } from './client-agent/client-routes.js';
-import { connectHandler } from './client-agent/connect-route.js';
 import { subscriptionRoutes } from './client-agent/subscription-routes.js';
 import type { AppEnv } from './http/app-env.js';
 import { errorResponse, HttpError } from './http/errors.js';
 import { type HealthProbes, heartbeat } from './observability/heartbeat.js';
-import { pushRoutes } from './post-office/push-route.js';
+import { scrapeNode } from './observability/metrics.js';
 import type { Services } from './services.js';
 
 export interface AppOptions {
-  upgradeWebSocket: UpgradeWebSocket<WebSocket, { onError: (err: unknown) => void }>;
   probes: HealthProbes;
   /** Runs before any route (the DoS defense); may answer on its own (429). */
   guard?: MiddlewareHandler<AppEnv>;
@@ -45,14 +42,16 @@ export function createApp(services: Services, options: AppOptions): Hono<AppEnv>
   });
   app.get('/metrics', async (c) => {
     c.header('Content-Type', metrics.registry.contentType);
-    return c.body(await metrics.registry.metrics());
+    return c.body(await scrapeNode(services));
   });
 
   app.route('/v1/accounts', accountRoutes(services));
   app.route('/v1/clients', clientRoutes(services));
   app.route('/v1/subscriptions', subscriptionRoutes(services));
-  app.get('/v1/connect', connectHandler(services, options.upgradeWebSocket));
-  app.route('/push', pushRoutes(services));
+  // Reached only without an upgrade: the socket server takes every WebSocket handshake.
+  app.get('/v1/connect', (c) =>
+    c.json({ error: 'upgrade_required', message: 'GET /v1/connect is a WebSocket endpoint' }, 426),
+  );
   for (const { path, routes } of options.extraRoutes ?? []) app.route(path, routes);
 
   app.notFound((c) =>

@@ -1,5 +1,7 @@
 // Every setting of the server, typed and validated in one place. This is the only module
 // that reads the environment; everything else receives a `Config`.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isValidIpOrCidr } from './dos/allow-list.js';
 import { StartupError } from './startup-error.js';
@@ -55,6 +57,10 @@ const EnvSchema = z.object({
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
     .default('sqlite:./data/push.db'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Worker processes sharing the port; "auto": one per core.
+  WORKERS: z.union([z.literal('auto'), PositiveInt.max(256)]).default('auto'),
+  // Set by the primary for each worker it forks (1…WORKERS); not an operator setting.
+  PUSH_WORKER_ID: PositiveInt.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // Delivery
@@ -62,6 +68,11 @@ const EnvSchema = z.object({
   HELLO_TIMEOUT_MS: PositiveInt.default(10_000),
   WS_PING_INTERVAL_MS: PositiveInt.default(30_000),
   WS_IDLE_TIMEOUT_MS: PositiveInt.default(90_000),
+  // Below the process's file limit, so sockets can never take the descriptors POST /push,
+  // /__heartbeat__ and the backing services need. "auto": that limit minus a reserve.
+  MAX_CONNECTIONS: z.union([z.literal('auto'), PositiveInt]).default('auto'),
+  HELLO_CONCURRENCY: PositiveInt.max(10_000).default(64),
+  HELLO_QUEUE_LIMIT: PositiveInt.default(50_000),
 
   // DoS defense (all changeable live from the admin page)
   DOS_WINDOW_SECONDS: PositiveInt.default(60),
@@ -112,11 +123,21 @@ export interface Config {
   database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   adminToken: string | null;
   logLevel: string;
+  /** Worker processes of this node (1: no primary, the process serves by itself). */
+  workers: number;
+  /** This worker's number (1…workers), when forked by a primary. */
+  workerId: number | null;
   delivery: {
     prefetch: number;
     helloTimeoutMs: number;
     pingIntervalMs: number;
     idleTimeoutMs: number;
+    /** WebSockets this process accepts; beyond, new ones are closed with 1013. */
+    maxConnections: number;
+    /** Hellos identified at once; the rest wait their turn. */
+    helloConcurrency: number;
+    /** Hellos allowed to wait; beyond, they are closed with 1013. */
+    helloQueueLimit: number;
   };
   dos: DosSettings;
   dosSyncIntervalMs: number;
@@ -152,6 +173,30 @@ function quoteRejected(variable: string, value: string | undefined): string {
     return JSON.stringify(redactUrl(value));
   }
   return JSON.stringify(value);
+}
+
+/** Descriptors kept free of WebSockets: HTTP requests, RabbitMQ, the database, memcached, logs. */
+export const RESERVED_FILE_DESCRIPTORS = 1000;
+
+/**
+ * The process's soft limit on open files (Linux: /proc/self/limits), or null where it
+ * cannot be read. Node has no getrlimit; this is the one other thing read at startup.
+ */
+function readOpenFileLimit(): number | null {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    if (!line || line[1] === 'unlimited') return null;
+    return Number(line[1]);
+  } catch {
+    return null; // not Linux: the fallback below applies
+  }
+}
+
+/** MAX_CONNECTIONS=auto: the file limit minus a reserve; 10,000 where the limit is unknown. */
+export function autoMaxConnections(fileLimit: number | null): number {
+  if (fileLimit === null) return 10_000;
+  return Math.max(100, fileLimit - RESERVED_FILE_DESCRIPTORS);
 }
 
 /** Reads a configuration from an environment record (process.env by default). */
@@ -210,11 +255,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database,
     adminToken: e.ADMIN_TOKEN ?? null,
     logLevel: e.LOG_LEVEL,
+    workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
+    workerId: e.PUSH_WORKER_ID ?? null,
     delivery: {
       prefetch: e.DELIVERY_PREFETCH,
       helloTimeoutMs: e.HELLO_TIMEOUT_MS,
       pingIntervalMs: e.WS_PING_INTERVAL_MS,
       idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
+      maxConnections:
+        e.MAX_CONNECTIONS === 'auto' ? autoMaxConnections(readOpenFileLimit()) : e.MAX_CONNECTIONS,
+      helloConcurrency: e.HELLO_CONCURRENCY,
+      helloQueueLimit: e.HELLO_QUEUE_LIMIT,
     },
     dos: {
       windowSeconds: e.DOS_WINDOW_SECONDS,
@@ -246,6 +297,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
         ? `sqlite:${config.database.path}`
         : redactUrl(config.database.url),
     admin: config.adminToken ? 'enabled' : 'disabled',
+    workers: config.workers,
     delivery: config.delivery,
     dos: config.dos,
   };

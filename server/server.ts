@@ -1,14 +1,20 @@
-// Starts one server node from a Config: opens the store, RabbitMQ and memcached, builds
-// the app and listens. Used by main.ts and by the integration tests, which start real
-// servers on free ports.
+// Starts one server process from a Config: opens the store, RabbitMQ and memcached, builds
+// the app and listens. Used by main.ts (once per worker) and by the integration tests,
+// which start real servers on free ports.
+//
+// The HTTP front is plain node:http: POST /push/{token} goes to the POST Office's own
+// handler (the hot path), WebSocket upgrades to the Client Agent's socket server, and every
+// other request to the Hono app.
 import { getRequestListener } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
 import { CloseCode } from '../shared/protocol.js';
 import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
+import { ControlBus } from './broker/control-bus.js';
+import { sessionDeps } from './client-agent/session-deps.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
+import { SocketServer } from './client-agent/socket-server.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/app-env.js';
@@ -17,11 +23,15 @@ import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
+import { EndpointCache } from './post-office/endpoint-cache.js';
+import { isPushRequest, pushHandler } from './post-office/push-handler.js';
+import { VapidVerifier } from './post-office/vapid.js';
 import type { Services } from './services.js';
 import { SharedState } from './shared-state/memcached.js';
 import { StartupError } from './startup-error.js';
 import { openStore } from './store/open-store.js';
 import { startTopicPurge } from './store/topic-purge.js';
+import { type ProcessGroup, soloGroup } from './workers/group.js';
 
 export interface RunningServer {
   /** http(s)://host:port the server listens on (the real port when PORT was 0). */
@@ -35,7 +45,14 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger;
+  /** The node's other worker processes; alone by default. */
+  group?: ProcessGroup;
 }
+
+/** How long a stopping server lets requests in flight finish before cutting them off. */
+const DRAIN_MS = 10_000;
+/** Connections the kernel may hold waiting for accept(): room for a herd of reconnects. */
+const LISTEN_BACKLOG = 8192;
 
 function reason(err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
@@ -47,6 +64,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.logger ?? createLogger(config.logLevel);
+  const group = options.group ?? soloGroup();
   const metrics = new Metrics();
 
   const { store } = await openStore(config.database).catch((err: unknown) => {
@@ -63,9 +81,10 @@ export async function startServer(
     throw err;
   };
 
-  const broker = await Broker.connect(config.amqpUrl, log, (s) =>
-    metrics.publishConfirmSeconds.observe(s),
-  ).catch((err: unknown) =>
+  const broker = await Broker.connect(config.amqpUrl, log, {
+    prefetch: config.delivery.prefetch,
+    onPublishConfirm: (s) => metrics.publishConfirmSeconds.observe(s),
+  }).catch((err: unknown) =>
     fail(new StartupError('AMQP_URL', `RabbitMQ is not reachable (${reason(err)})`)),
   );
   cleanup.push(() => broker.close());
@@ -83,12 +102,38 @@ export async function startServer(
     );
   }
 
-  cleanup.push(startTopicPurge(store, log));
+  // One process per node is enough to purge; every node may, the purge is idempotent.
+  if (group.workerId === 1) cleanup.push(startTopicPurge(store, log));
   const sessions = new SessionRegistry();
   // DoS defense: live settings from the database, penalty box synced via memcached.
   const dos = await startDosDefense({ config, store, cache, log, metrics }).catch(fail);
   cleanup.push(() => dos.stop());
-  const services: Services = { config, store, broker, log, metrics, sessions, cache, dos };
+  dos.shareCountsWith(group);
+  const endpoints = new EndpointCache(store, { maxEntries: 100_000, ttlMs: 60_000 });
+  // Every process listens, whether or not its own admin page is enabled: the page of another
+  // node may disable an account whose sockets or cached endpoints are here.
+  const control = await ControlBus.connect(config.amqpUrl, log, (message) => {
+    if (message.type === 'close-clients') {
+      for (const clientId of message.clientIds) sessions.revoke(clientId);
+    } else {
+      endpoints.forget(message);
+    }
+  }).catch(fail);
+  cleanup.push(() => control.close());
+  endpoints.announceThrough((change) => control.publish({ type: 'endpoints-changed', ...change }));
+  const services: Services = {
+    config,
+    store,
+    broker,
+    log,
+    metrics,
+    sessions,
+    cache,
+    dos,
+    control,
+    endpoints,
+    group,
+  };
   const probes = recordingProbes(
     {
       rabbitmq: async () => broker.isUp && broker.publisher.ready,
@@ -101,23 +146,10 @@ export async function startServer(
     (service, up) => metrics.serviceUp.set({ service }, up ? 1 : 0),
   );
   metrics.watchHealth({ rabbitmq: () => broker.isUp, memcached: () => cache.healthy });
-  // /admin and the control bus every node listens on, admin enabled or not.
   const admin = await startAdmin(services, probes).catch(fail);
   cleanup.push(() => admin.close());
 
-  // The app needs upgradeWebSocket and the WebSocket helper needs the app: build the
-  // helper around a holder, then fill it in.
-  const holder: { app: Hono<AppEnv> | null } = { app: null };
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({
-    // @hono/node-ws 1.3 runs the upgrade request through `app.request` (not `fetch`).
-    app: {
-      fetch: (req: Request) => holder.app!.fetch(req),
-      request: (...args: Parameters<Hono<AppEnv>['request']>) => holder.app!.request(...args),
-    } as unknown as Hono,
-  });
-  wss.options.maxPayload = 64 * 1024;
   const app = createApp(services, {
-    upgradeWebSocket,
     probes,
     guard: dosGuard(dos, metrics),
     extraRoutes: [
@@ -125,29 +157,57 @@ export async function startServer(
       { path: '/admin', routes: admin.routes },
     ],
   });
-  holder.app = app;
+  const honoListener = getRequestListener(app.fetch, { hostname: config.host });
+  const push = pushHandler({
+    endpoints,
+    vapid: new VapidVerifier(config.vapidAudiences),
+    store,
+    publisher: broker.publisher,
+    dos,
+    publicUrl: config.publicUrl,
+    log,
+    metrics,
+  });
+  const sockets = new SocketServer(sessionDeps(services), {
+    maxConnections: config.delivery.maxConnections,
+    dos,
+    log,
+    metrics,
+  });
+  group.answer('metrics', () => metrics.registry.getMetricsAsJSON());
+  group.answer('node-figures', () => ({
+    connectedClients: sessions.size,
+    sockets: sockets.connections,
+  }));
 
   // Plain HTTP, or HTTPS + HTTP/2 with the TLS files (docs/protocol.md §1).
   let listener: Listener;
   try {
-    listener = createListener(getRequestListener(app.fetch, { hostname: config.host }), {
-      tls: config.tls,
-      onReload: (err) => {
-        if (err)
-          log.error({ event: 'tls.reload_failed', err: err.message }, 'kept the old certificate');
-        else log.info({ event: 'tls.reloaded' }, 'certificate files read again');
+    listener = createListener(
+      (req, res) => {
+        if (isPushRequest(req.method, req.url)) push(req, res);
+        else void honoListener(req, res);
       },
-    });
+      {
+        tls: config.tls,
+        onReload: (err) => {
+          if (err) log.error({ event: 'tls.reload_failed', err }, 'kept the old certificate');
+          else log.info({ event: 'tls.reloaded' }, 'certificate files read again');
+        },
+      },
+    );
   } catch (err) {
     return fail(err instanceof TlsFileError ? new StartupError(err.variable, err.problem) : err);
   }
-  const { port } = await listener.listen(config.port, config.host).catch(async (err: unknown) => {
-    await listener.close(); // lets go of its SIGHUP handler
-    return fail(
-      new StartupError('PORT', `cannot listen on ${config.host}:${config.port} (${reason(err)})`),
-    );
-  });
-  injectWebSocket(listener.server);
+  listener.server.on('upgrade', sockets.handleUpgrade);
+  const { port } = await listener
+    .listen(config.port, config.host, LISTEN_BACKLOG)
+    .catch(async (err: unknown) => {
+      await listener.close(0); // lets go of its SIGHUP handler
+      return fail(
+        new StartupError('PORT', `cannot listen on ${config.host}:${config.port} (${reason(err)})`),
+      );
+    });
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${listener.secure ? 'https' : 'http'}://${host}:${port}`;
@@ -160,9 +220,13 @@ export async function startServer(
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      // Devices first, so they reconnect (to another node) while this one drains.
       sessions.closeAll(CloseCode.GoingAway, 'server shutting down');
-      await listener.close();
-      for (const client of wss.clients) client.terminate();
+      sockets.closeAll(CloseCode.GoingAway, 'server shutting down');
+      // Stop accepting; requests in flight finish (a 201 for a stored push must reach its
+      // sender), and after DRAIN_MS nothing waits longer.
+      await listener.close(DRAIN_MS);
+      sockets.terminateAll();
       await undoAll();
       log.info({ event: 'server.stopped' }, 'push server stopped');
     })();

@@ -1,13 +1,16 @@
 // The collaborators routes and sessions are built from, assembled once in server.ts.
 
 import type { Broker } from './broker/broker.js';
+import type { ControlBus } from './broker/control-bus.js';
 import type { SessionRegistry } from './client-agent/session-registry.js';
 import type { Config } from './config.js';
 import type { DosDefense } from './dos/defense.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { EndpointCache } from './post-office/endpoint-cache.js';
 import type { SharedState } from './shared-state/memcached.js';
 import type { Store } from './store/store.js';
+import type { ProcessGroup } from './workers/group.js';
 
 export interface Services {
   config: Config;
@@ -24,4 +27,10 @@ export interface Services {
    * `dos.countBadRequest(ip)` and excuses an innocent 404 with `dos.excuse(c)`.
    */
   dos: DosDefense;
+  /** Tells every process of every node to close sockets or forget cached endpoints. */
+  control: ControlBus;
+  /** Endpoint token → subscription, cached; changes are announced through `control`. */
+  endpoints: EndpointCache;
+  /** The other worker processes of this node (node-wide metrics, figures and DoS counts). */
+  group: ProcessGroup;
 }

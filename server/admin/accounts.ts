@@ -2,11 +2,12 @@
 // refused (REST 403, WebSocket hello 4401) and its endpoints answer 410 — both read the
 // account's state from the store — and its open sockets are closed at once, on every
 // node, through the control bus.
+
+import type { ControlBus } from '../broker/control-bus.js';
 import { clientPresence, removeClient } from '../client-agent/client-lifecycle.js';
 import { shortId } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import type { Account, AccountSummary, Client } from '../store/store.js';
-import type { ControlBus } from './control-bus.js';
 
 export interface ClientDetail extends Omit<Client, 'userId'> {
   /** Connected to any node (the queue has a consumer); null when RabbitMQ cannot say. */
@@ -62,6 +63,7 @@ export class AccountAdmin {
   async setDisabled(userId: string, disabled: boolean): Promise<boolean> {
     const { store, log } = this.services;
     if (!(await store.setAccountDisabled(userId, disabled))) return false;
+    this.services.endpoints.announce({ userIds: [userId] });
     if (disabled) {
       const clients = await store.listClients(userId);
       this.closeSockets(clients.map((c) => c.clientId));
@@ -82,6 +84,7 @@ export class AccountAdmin {
     const { store, broker, log } = this.services;
     const clients = await store.listClients(userId);
     if (!(await store.deleteAccount(userId))) return false;
+    this.services.endpoints.announce({ userIds: [userId] });
     const ids = clients.map((c) => c.clientId);
     this.closeSockets(ids);
     // Deleting a queue also cancels its consumer on whichever node holds the socket.

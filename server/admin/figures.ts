@@ -35,6 +35,16 @@ export interface Figures {
   penaltyBox: { size: number; memcachedSync: boolean };
 }
 
+/** The sum of one numeric field over every worker's answer. */
+function sumOf(answers: readonly unknown[], field: string): number {
+  let sum = 0;
+  for (const answer of answers) {
+    const value = (answer as Record<string, unknown> | null)?.[field];
+    if (typeof value === 'number') sum += value;
+  }
+  return sum;
+}
+
 export class LiveFigures {
   private queueTotals: QueueTotals | null = null;
   private queueRefresh: Promise<void> | null = null;
@@ -47,7 +57,7 @@ export class LiveFigures {
   ) {}
 
   async current(): Promise<Figures> {
-    const { store, sessions, dos } = this.services;
+    const { store, dos, group } = this.services;
     const health = await checkHealth(this.probes);
     const { rabbitmq, database } = health;
     // Counts are shown as unknown when the query fails; the health figures say why.
@@ -57,7 +67,7 @@ export class LiveFigures {
     await this.rates.sample();
     return {
       node: {
-        connectedClients: sessions.size,
+        connectedClients: sumOf(await group.gather('node-figures'), 'connectedClients'),
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       },
       queues: this.queueTotals,

@@ -10,7 +10,7 @@ const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = await Broker.connect(AMQP_URL, createLogger('silent'));
+  broker = await Broker.connect(AMQP_URL, createLogger('silent'), { prefetch: 1 });
 });
 
 afterAll(async () => {
@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('Broker.consume', () => {
   it('rejects with QueueMissing when the client has no queue', async () => {
     const clientId = `missing-${randomBytes(8).toString('hex')}`;
-    const consuming = broker.consume(clientId, 1, { onMessage() {}, onEnd() {} });
+    const consuming = broker.consume(clientId, { onMessage() {}, onEnd() {} });
     await expect(consuming).rejects.toBeInstanceOf(QueueMissing);
   });
 
@@ -29,9 +29,10 @@ describe('Broker.consume', () => {
     const clientId = `client-${randomBytes(8).toString('hex')}`;
     await broker.createClientQueue(userId, clientId);
     try {
-      const consumer = await broker.consume(clientId, 1, { onMessage() {}, onEnd() {} });
-      expect(consumer.active).toBe(true);
+      const consumer = await broker.consume(clientId, { onMessage() {}, onEnd() {} });
+      expect(broker.consumers.stats().consumers).toBe(1);
       await consumer.close();
+      expect(broker.consumers.stats().consumers).toBe(0);
     } finally {
       await broker.deleteClientQueue(clientId);
       await broker.deleteUser(userId);

@@ -3,29 +3,22 @@
 // token), the publisher and per-session consumers.
 import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
-import { QueueConsumer, type QueueConsumerHandlers } from './consumer.js';
-import { isAmqpNotFound, QueueMissing } from './errors.js';
+import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './consumer-pool.js';
+import { BrokerUnavailable } from './errors.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
 
-/** Each consuming session has its own channel; RabbitMQ allows 2047 per connection. */
-const CHANNELS_PER_CONSUMER_CONNECTION = 1000;
-
-export class BrokerUnavailable extends Error {
-  constructor(cause?: unknown) {
-    super('RabbitMQ is not reachable', { cause });
-    this.name = 'BrokerUnavailable';
-  }
-}
-
-interface ConsumerConnection {
-  model: RecoveringChannelModel;
-  channels: number;
-}
+export { BrokerUnavailable, QueueMissing } from './errors.js';
 
 export interface QueueStats {
   messages: number;
   consumers: number;
+}
+
+export interface BrokerOptions {
+  /** Messages a device may hold unacked (per consumer). */
+  prefetch: number;
+  onPublishConfirm?: (seconds: number) => void;
 }
 
 async function connectRecovering(
@@ -41,14 +34,21 @@ async function connectRecovering(
 
 export class Broker {
   private up = true;
-  private readonly consumerConnections: ConsumerConnection[] = [];
+  readonly consumers: ConsumerPool;
 
   private constructor(
-    private readonly url: string,
+    url: string,
     private readonly main: RecoveringChannelModel,
     readonly publisher: Publisher,
-    private readonly log: Logger,
+    log: Logger,
+    prefetch: number,
   ) {
+    this.consumers = new ConsumerPool({
+      url,
+      name: 'push-server-consumers',
+      prefetch,
+      connectTimeoutMs: 2000,
+    });
     main.on('disconnect', (err: Error) => {
       if (this.up) log.error({ event: 'rabbitmq.lost', err }, 'RabbitMQ connection lost');
       this.up = false;
@@ -62,19 +62,15 @@ export class Broker {
   }
 
   /** Connects and declares the base topology; retries for a few seconds, then throws. */
-  static async connect(
-    url: string,
-    log: Logger,
-    onPublishConfirm?: (seconds: number) => void,
-  ): Promise<Broker> {
+  static async connect(url: string, log: Logger, options: BrokerOptions): Promise<Broker> {
     let main: RecoveringChannelModel;
     try {
       main = await connectRecovering(url, 'push-server', 8);
     } catch (err) {
       throw new BrokerUnavailable(err);
     }
-    const publisher = new Publisher(main, log, onPublishConfirm);
-    const broker = new Broker(url, main, publisher, log);
+    const publisher = new Publisher(main, log, options.onPublishConfirm);
+    const broker = new Broker(url, main, publisher, log, options.prefetch);
     await broker.withChannel((ch) =>
       ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
     );
@@ -150,59 +146,14 @@ export class Broker {
     }
   }
 
-  /** Throws QueueMissing when the client's queue is gone (the client was deleted). */
-  async consume(
-    clientId: string,
-    prefetch: number,
-    handlers: QueueConsumerHandlers,
-  ): Promise<QueueConsumer> {
-    const connection = await this.consumerConnection();
-    connection.channels++;
-    try {
-      const consumer = await QueueConsumer.open(connection.model, clientQueue(clientId), prefetch, {
-        ...handlers,
-        onEnd: (reason) => {
-          connection.channels--;
-          handlers.onEnd(reason);
-        },
-      });
-      return consumer;
-    } catch (err) {
-      connection.channels--;
-      throw isAmqpNotFound(err) ? new QueueMissing(err) : err;
-    }
-  }
-
-  private async consumerConnection(): Promise<ConsumerConnection> {
-    const free = this.consumerConnections.find(
-      (c) => c.channels < CHANNELS_PER_CONSUMER_CONNECTION,
-    );
-    if (free) return free;
-    const connection: ConsumerConnection = { model: await this.openConsumerModel(), channels: 0 };
-    this.consumerConnections.push(connection);
-    return connection;
-  }
-
-  private async openConsumerModel(): Promise<RecoveringChannelModel> {
-    try {
-      const model = await connectRecovering(
-        this.url,
-        `push-server-consumers-${this.consumerConnections.length}`,
-        2,
-      );
-      // Each consumer's channel reports the loss to its session ('close' in consumer.ts).
-      model.on('error', () => {});
-      return model;
-    } catch (err) {
-      this.log.error({ event: 'rabbitmq.consumer_connection_failed', err });
-      throw new BrokerUnavailable(err);
-    }
+  /** Consumes a client's queue on a shared channel; throws QueueMissing when it is gone. */
+  consume(clientId: string, handlers: QueueConsumerHandlers): Promise<QueueConsumer> {
+    return this.consumers.consume(clientQueue(clientId), handlers);
   }
 
   async close(): Promise<void> {
     await this.publisher.stop();
-    // Shutting down: a connection that is already gone needs no closing.
-    await Promise.all(this.consumerConnections.map((c) => c.model.close().catch(() => {})));
-    await this.main.close().catch(() => {}); // as above
+    await this.consumers.close();
+    await this.main.close().catch(() => {});
   }
 }

@@ -2,7 +2,14 @@
 // the consumer as the same message, and the TTL rules of docs/protocol.md §4 decide what is too late.
 import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { decodeDelivery, isExpired, type PushMessage, publishOptions } from './message.js';
+import {
+  decodeDelivery,
+  decodeEnvelope,
+  encodeEnvelope,
+  isExpired,
+  type PushMessage,
+  publishOptions,
+} from './message.js';
 
 const RECEIVED_AT = '2030-05-06T07:08:09.123Z';
 const RECEIVED_MS = Date.parse(RECEIVED_AT);
@@ -23,7 +30,7 @@ function push(overrides: Partial<PushMessage> = {}): PushMessage {
   };
 }
 
-/** What amqplib hands a consumer for a message published with `options`. */
+/** What amqplib hands a consumer for a message published with `content` and `options`. */
 function delivered(content: Buffer, options: Options.Publish, redelivered = false): ConsumeMessage {
   return {
     content,
@@ -54,7 +61,7 @@ function delivered(content: Buffer, options: Options.Publish, redelivered = fals
 }
 
 const roundTrip = (message: PushMessage, redelivered = false) =>
-  decodeDelivery(delivered(message.body, publishOptions(message), redelivered));
+  decodeDelivery(delivered(encodeEnvelope(message), publishOptions(message), redelivered));
 
 describe('publishOptions', () => {
   it('publishes persistently, mandatory, with the message id and the TTL in milliseconds', () => {
@@ -64,7 +71,6 @@ describe('publishOptions', () => {
       mandatory: true,
       messageId: 'msg-1',
       expiration: '60000',
-      timestamp: Math.floor(RECEIVED_MS / 1000),
     });
   });
 
@@ -79,18 +85,37 @@ describe('publishOptions', () => {
     }
   });
 
-  it('leaves out the encoding and Topic headers when there are none', () => {
-    // Absent rather than set to null, so a message without them carries nothing extra.
-    const full = Object.keys(publishOptions(push()).headers ?? {});
-    const bare = Object.keys(publishOptions(push({ encoding: null, topic: null })).headers ?? {});
-    expect(full).toHaveLength(bare.length + 2);
-    expect(
-      Object.values(publishOptions(push({ encoding: null, topic: null })).headers ?? {}),
-    ).not.toContain(null);
-    expect(full.filter((k) => !bare.includes(k)).sort()).toEqual([
-      'x-push-encoding',
-      'x-push-topic',
-    ]);
+  it('carries no AMQP header table: everything else travels in the envelope', () => {
+    expect(publishOptions(push()).headers).toBeUndefined();
+  });
+});
+
+describe('the envelope', () => {
+  it('adds nothing for the encoding and Topic when there are none', () => {
+    const full = encodeEnvelope(push({ topic: 'score' }));
+    const bare = encodeEnvelope(push({ encoding: null, topic: null }));
+    expect(full.length - bare.length).toBe(1 + 'score'.length);
+  });
+
+  it('ends with the body, byte for byte', () => {
+    const body = Buffer.from([9, 8, 7, 6]);
+    expect(encodeEnvelope(push({ body })).subarray(-4).equals(body)).toBe(true);
+  });
+
+  it.each([
+    ['is empty', Buffer.alloc(0)],
+    ['has another version', Buffer.from([2, 0, 0, 0, 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 1, 65])],
+    ['is cut short inside the subscription id', encodeEnvelope(push()).subarray(0, 16)],
+    [
+      'names an unknown encoding',
+      (() => {
+        const b = encodeEnvelope(push());
+        b[1] = b[1]! | 0x0c;
+        return b;
+      })(),
+    ],
+  ])('is refused (null) when it %s', (_label, content) => {
+    expect(decodeEnvelope('msg-1', content)).toBeNull();
   });
 });
 
@@ -122,16 +147,26 @@ describe('decodeDelivery', () => {
     expect(roundTrip(message)).toEqual(message);
   });
 
-  it('publishes Encryption and Crypto-Key only when there are some', () => {
-    const headers = Object.keys(publishOptions(push()).headers ?? {});
-    expect(headers).not.toContain('x-push-encryption');
-    expect(headers).not.toContain('x-push-crypto-key');
+  it('carries Encryption and Crypto-Key only for aesgcm', () => {
+    const plain = push({ encryption: 'salt=x', cryptoKey: 'dh=y' });
+    expect(roundTrip(plain)).toMatchObject({ encryption: null, cryptoKey: null });
+    expect(encodeEnvelope(plain).length).toBe(encodeEnvelope(push()).length);
   });
 
   it('is null for an aesgcm message missing either header (nobody could decrypt it)', () => {
     const message = push({ encoding: 'aesgcm', encryption: 'salt=x', cryptoKey: 'dh=y' });
-    for (const name of ['x-push-encryption', 'x-push-crypto-key']) {
-      const options = dropHeader(publishOptions(message), name);
+    const envelope = encodeEnvelope({ ...message, body: Buffer.alloc(0) });
+    // Cut inside the Crypto-Key field.
+    expect(decodeEnvelope('msg-1', envelope.subarray(0, envelope.length - 2))).toBeNull();
+    const legacy = {
+      'x-push-subscription': 'sub-1',
+      'x-push-encoding': 'aesgcm',
+      'x-push-ttl': 60,
+      'x-push-urgency': 'high',
+      'x-push-received-at': RECEIVED_AT,
+    };
+    for (const present of [{ 'x-push-encryption': 'salt=x' }, { 'x-push-crypto-key': 'dh=y' }]) {
+      const options = { ...publishOptions(message), headers: { ...legacy, ...present } };
       expect(decodeDelivery(delivered(message.body, options))).toBeNull();
     }
   });
@@ -141,31 +176,48 @@ describe('decodeDelivery', () => {
     expect(roundTrip(push({ body }))?.body.equals(body)).toBe(true);
   });
 
-  it.each([
-    ['no message id', (o: Options.Publish) => ({ ...o, messageId: undefined })],
-    ['no headers', (o: Options.Publish) => ({ ...o, headers: undefined })],
-    ['no subscription', (o: Options.Publish) => dropHeader(o, 'x-push-subscription')],
-    ['no TTL', (o: Options.Publish) => dropHeader(o, 'x-push-ttl')],
-    ['a fractional TTL', (o: Options.Publish) => setHeader(o, 'x-push-ttl', 1.5)],
-    ['a TTL that is not a number', (o: Options.Publish) => setHeader(o, 'x-push-ttl', 'soon')],
-    ['an unknown urgency', (o: Options.Publish) => setHeader(o, 'x-push-urgency', 'urgent')],
-    ['no urgency', (o: Options.Publish) => dropHeader(o, 'x-push-urgency')],
-    ['no receivedAt', (o: Options.Publish) => dropHeader(o, 'x-push-received-at')],
-  ])('is null for a message with %s (not published by this server)', (_label, change) => {
+  it('is null for a message without a message id (not published by this server)', () => {
     const message = push();
-    expect(decodeDelivery(delivered(message.body, change(publishOptions(message))))).toBeNull();
+    const options = { ...publishOptions(message), messageId: undefined };
+    expect(decodeDelivery(delivered(encodeEnvelope(message), options))).toBeNull();
+  });
+
+  it('still reads a message published before the envelope, with its fields as AMQP headers', () => {
+    // Queues may hold such messages across an upgrade; none may be lost.
+    const message = push();
+    const legacy: Options.Publish = {
+      ...publishOptions(message),
+      headers: {
+        'x-push-subscription': 'sub-1',
+        'x-push-encoding': 'aes128gcm',
+        'x-push-ttl': 60,
+        'x-push-urgency': 'high',
+        'x-push-topic': 'score',
+        'x-push-received-at': RECEIVED_AT,
+      },
+    };
+    expect(decodeDelivery(delivered(message.body, legacy))).toEqual(message);
+  });
+
+  it.each([
+    ['no subscription', 'x-push-subscription', undefined],
+    ['a fractional TTL', 'x-push-ttl', 1.5],
+    ['a TTL that is not a number', 'x-push-ttl', 'soon'],
+    ['an unknown urgency', 'x-push-urgency', 'urgent'],
+    ['no receivedAt', 'x-push-received-at', undefined],
+  ])('is null for a legacy message with %s', (_label, name, value) => {
+    const headers: Record<string, unknown> = {
+      'x-push-subscription': 'sub-1',
+      'x-push-ttl': 60,
+      'x-push-urgency': 'high',
+      'x-push-received-at': RECEIVED_AT,
+      [name]: value,
+    };
+    if (value === undefined) delete headers[name];
+    const options = { ...publishOptions(push()), headers };
+    expect(decodeDelivery(delivered(Buffer.from('x'), options))).toBeNull();
   });
 });
-
-function dropHeader(options: Options.Publish, name: string): Options.Publish {
-  const headers: Record<string, unknown> = { ...options.headers };
-  delete headers[name];
-  return { ...options, headers };
-}
-
-function setHeader(options: Options.Publish, name: string, value: unknown): Options.Publish {
-  return { ...options, headers: { ...options.headers, [name]: value } };
-}
 
 describe('isExpired', () => {
   it('TTL 0: fine on first delivery at any time, always too late when redelivered', () => {

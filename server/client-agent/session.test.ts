@@ -6,11 +6,12 @@
 import type { ConsumeMessage } from 'amqplib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ServerFrame } from '../../shared/protocol.js';
-import type { ConsumerEndReason } from '../broker/consumer.js';
+import type { ConsumerEndReason } from '../broker/consumer-pool.js';
 import { QueueMissing } from '../broker/errors.js';
-import { type PushMessage, publishOptions } from '../broker/message.js';
+import { encodeEnvelope, type PushMessage, publishOptions } from '../broker/message.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { Admission } from './admission.js';
 import {
   Session,
   type SessionConsumer,
@@ -59,6 +60,7 @@ interface Overrides {
   /** Replaces opening the consumer; gets the session's handlers and the fake consumer. */
   openConsumer?: (handlers: ConsumerHandlers, consumer: FakeConsumer) => Promise<SessionConsumer>;
   isNewestForTopic?: SessionDeps['isNewestForTopic'];
+  admission?: Admission;
 }
 
 /** A session with fakes around it; `calls` records the order of side effects. */
@@ -92,6 +94,7 @@ function harness(overrides: Overrides = {}) {
     claim,
     release,
     touch,
+    ...(overrides.admission ? { admission: overrides.admission } : {}),
     log: createLogger('silent'),
     metrics,
     timing: TIMING,
@@ -154,7 +157,7 @@ function push(overrides: Partial<PushMessage> = {}): PushMessage {
 function delivery(message: PushMessage, redelivered = false): ConsumeMessage {
   const options = publishOptions(message);
   const fake = {
-    content: message.body,
+    content: encodeEnvelope(message),
     fields: { deliveryTag: sequence, redelivered, exchange: '', routingKey: '', consumerTag: 'c' },
     properties: { headers: options.headers, messageId: options.messageId },
   };
@@ -242,6 +245,45 @@ describe('before the hello', () => {
     expect(h.calls).toEqual([]);
     expect(h.transport.sent).toEqual([]);
     expect(h.transport.closes).toEqual([]);
+  });
+});
+
+describe('taking turns to identify', () => {
+  it('waits while other hellos are being identified, then identifies', async () => {
+    const admission = new Admission(1, 5);
+    const held = await admission.acquire()!;
+    const h = harness({ admission });
+    await h.hello();
+    expect(h.authenticate).not.toHaveBeenCalled();
+    expect(h.session.stateName).toBe('identifying');
+    held();
+    await settle();
+    expect(h.authenticate).toHaveBeenCalledOnce();
+    expect(h.transport.sent).toEqual([{ type: 'hello', clientId: IDENTITY.clientId }]);
+    expect(admission.inProgress).toBe(0);
+  });
+
+  it('closes with 1013 (try again later) when the line of waiting hellos is full', async () => {
+    const admission = new Admission(1, 0);
+    const held = await admission.acquire()!;
+    const h = harness({ admission });
+    await h.hello();
+    expect(h.transport.closeCodes).toEqual([1013]);
+    expect(h.authenticate).not.toHaveBeenCalled();
+    expect(await gauge(h.metrics.connectionsRefused)).toBe(1);
+    held();
+  });
+
+  it('gives its turn back when the socket closed while it waited', async () => {
+    const admission = new Admission(1, 5);
+    const held = await admission.acquire()!;
+    const h = harness({ admission });
+    await h.hello();
+    h.session.onSocketClosed();
+    held();
+    await settle();
+    expect(h.authenticate).not.toHaveBeenCalled();
+    expect(admission.inProgress).toBe(0);
   });
 });
 

@@ -15,12 +15,13 @@ import {
   type NotificationFrame,
   type ServerFrame,
 } from '../../shared/protocol.js';
-import type { ConsumerEndReason } from '../broker/consumer.js';
+import type { ConsumerEndReason } from '../broker/consumer-pool.js';
 import { QueueMissing } from '../broker/errors.js';
 import { decodeDelivery, isExpired, type PushMessage } from '../broker/message.js';
 import type { Logger } from '../observability/logger.js';
 import { shortId } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Admission, Release } from './admission.js';
 
 export interface SessionTransport {
   send(frame: ServerFrame): void;
@@ -51,6 +52,8 @@ export interface SessionDeps {
   claim(clientId: string, session: Session): void;
   release(clientId: string, session: Session): void;
   touch(clientId: string): void;
+  /** Bounds how many sessions identify at once; without it, all do. */
+  admission?: Admission;
   log: Logger;
   metrics: Metrics;
   timing: { helloTimeoutMs: number; pingIntervalMs: number; idleTimeoutMs: number };
@@ -75,14 +78,14 @@ export class Session {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastActivity = Date.now();
   /**
-   * Deliveries are handled one after another so the client sees the queue's order. The
-   * chain starts gated: RabbitMQ may deliver before the consumer's open() returns, and
-   * those messages must wait until the client has its hello.
+   * Deliveries are handled one after another so the client sees the queue's order: most
+   * at once, as they come, and behind one that waits for a Topic lookup, the rest wait in
+   * line. The line starts closed: RabbitMQ may deliver before the consumer's open()
+   * returns, and those messages must wait until the client has its hello.
    */
-  private openGate: () => void = () => {};
-  private deliveries: Promise<void> = new Promise<void>((resolve) => {
-    this.openGate = resolve;
-  });
+  private readonly pending: ConsumeMessage[] = [];
+  private gateOpen = false;
+  private draining = false;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -147,12 +150,40 @@ export class Session {
   // -- events from the broker -------------------------------------------------------------
 
   private onDelivery(message: ConsumeMessage): void {
-    this.deliveries = this.deliveries
-      .then(() => this.deliver(message))
-      .catch((err: unknown) => {
-        this.deps.log.error({ event: 'delivery.failed', err });
-        this.close(CloseCode.GoingAway, 'delivery failed; reconnect');
-      });
+    this.pending.push(message);
+    if (this.gateOpen && !this.draining) this.drain();
+  }
+
+  private openGate(): void {
+    this.gateOpen = true;
+    if (!this.draining) this.drain();
+  }
+
+  /** Delivers what is in line until one message has to wait; it resumes the line after. */
+  private drain(): void {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0 && this.state.name === 'identified') {
+        const waiting = this.deliver(this.pending.shift()!);
+        if (waiting) {
+          waiting.then(
+            () => this.drain(),
+            (err: unknown) => this.deliveryFailed(err),
+          );
+          return;
+        }
+      }
+      this.pending.length = 0;
+      this.draining = false;
+    } catch (err) {
+      this.deliveryFailed(err);
+    }
+  }
+
+  private deliveryFailed(err: unknown): void {
+    this.draining = false;
+    this.deps.log.error({ event: 'delivery.failed', err });
+    this.close(CloseCode.GoingAway, 'delivery failed; reconnect');
   }
 
   private onConsumerEnd(reason: ConsumerEndReason): void {
@@ -164,6 +195,26 @@ export class Session {
   // -- transitions ------------------------------------------------------------------------
 
   private async identify(clientToken: string): Promise<void> {
+    let release: Release = () => {};
+    if (this.deps.admission) {
+      const turn = this.deps.admission.acquire();
+      if (!turn) {
+        this.deps.metrics.connectionsRefused.inc({ reason: 'hello_queue_full' });
+        this.close(CloseCode.TryAgainLater, 'too many devices connecting; try again later');
+        return;
+      }
+      release = await turn;
+    }
+    try {
+      await this.identifyInTurn(clientToken);
+    } finally {
+      release();
+    }
+  }
+
+  private async identifyInTurn(clientToken: string): Promise<void> {
+    // The socket may have closed while this session waited for its turn.
+    if (this.state.name !== 'identifying') return;
     let identity: SessionIdentity | null;
     try {
       identity = await this.deps.authenticate(clientToken);
@@ -203,6 +254,8 @@ export class Session {
       return;
     }
     this.state = { name: 'identified', identity: id, consumer, unacked: new Map() };
+    // The hello timeout has done its job; a connected device should not hold on to it.
+    clearTimeout(this.timers[0]);
     this.deps.metrics.connectedClients.inc();
     this.deps.touch(id.clientId);
     this.deps.log.info(
@@ -238,13 +291,14 @@ export class Session {
     }
   }
 
-  private async deliver(raw: ConsumeMessage): Promise<void> {
-    if (this.state.name !== 'identified') return;
-    const { consumer, unacked } = this.state;
+  /** Handles one delivery; returns a promise only when it has to wait (a Topic lookup). */
+  private deliver(raw: ConsumeMessage): Promise<void> | null {
+    if (this.state.name !== 'identified') return null;
+    const { consumer } = this.state;
     const message = decodeDelivery(raw);
     if (!message) {
       consumer.ack(raw); // not ours: drop rather than block the queue forever
-      return;
+      return null;
     }
     if (isExpired(message, raw.fields.redelivered)) {
       consumer.ack(raw);
@@ -253,24 +307,30 @@ export class Session {
         { event: 'push.expired', messageId: shortId(message.messageId) },
         'expired',
       );
-      return;
+      return null;
     }
-    if (message.topic) {
-      const newest = await this.deps.isNewestForTopic(
-        message.subscriptionId,
-        message.topic,
-        message.messageId,
-      );
-      if (this.state.name !== 'identified') return;
-      if (!newest) {
-        consumer.ack(raw);
+    if (!message.topic) {
+      this.send(raw, message);
+      return null;
+    }
+    return this.deps
+      .isNewestForTopic(message.subscriptionId, message.topic, message.messageId)
+      .then((newest) => {
+        if (this.state.name !== 'identified') return;
+        if (newest) {
+          this.send(raw, message);
+          return;
+        }
+        this.state.consumer.ack(raw);
         this.deps.metrics.superseded.inc();
-        return;
-      }
-    }
-    unacked.set(message.messageId, raw);
+      });
+  }
+
+  private send(raw: ConsumeMessage, message: PushMessage): void {
+    if (this.state.name !== 'identified') return;
+    this.state.unacked.set(message.messageId, raw);
     this.transport.send(notificationFrame(message));
-    this.deps.metrics.deliveries.inc({ redelivered: String(raw.fields.redelivered) });
+    this.deps.metrics.countDelivery(raw.fields.redelivered);
     // Guarded: the hashed ids cost a SHA-256 each, for nothing when info is off.
     if (this.deps.log.isLevelEnabled('info')) {
       this.deps.log.info(
@@ -308,7 +368,8 @@ export class Session {
     const previous = this.state;
     if (previous.name === 'closed') return;
     this.state = { name: 'closed' };
-    this.openGate();
+    // Whatever is still in line stays unacked; closing the consumer hands it back.
+    this.pending.length = 0;
     for (const timer of this.timers) clearTimeout(timer);
     if (previous.name === 'identified') {
       this.deps.metrics.connectedClients.dec();

@@ -18,7 +18,13 @@ export function endpointFor(publicUrl: string, token: string): string {
   return `${publicUrl}/push/${token}`;
 }
 
-export function subscriptionRoutes({ config, store, broker, log }: Services): Hono<AppEnv> {
+export function subscriptionRoutes({
+  config,
+  store,
+  broker,
+  log,
+  endpoints,
+}: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', requireClient(store));
 
@@ -71,6 +77,7 @@ export function subscriptionRoutes({ config, store, broker, log }: Services): Ho
     const { account } = c.get('identity');
     const deleted = await store.deleteSubscription(account.userId, c.req.param('subscriptionId'));
     if (!deleted) throw notFound('no such subscription');
+    endpoints.announce({ subscriptionIds: [deleted.subscriptionId] });
     // The store already answers 410 for this endpoint; unbinding stops the broker too.
     await broker.unbindSubscription(account.userId, deleted.token).catch((err: unknown) => {
       log.error({ event: 'subscription.unbind_failed', err });

@@ -21,6 +21,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { SharedStateUnavailable } from '../shared-state/memcached.js';
+import type { ProcessGroup } from '../workers/group.js';
 import { AllowList } from './allow-list.js';
 import { ipForLog, normalizeIp } from './ip.js';
 import { IpCounters, type Talker } from './ip-counters.js';
@@ -58,6 +59,8 @@ export class AllowListedError extends Error {
 
 /** How soon after a local box/unbox the shared box is written. */
 const PUBLISH_DELAY_MS = 20;
+/** How often a worker tells its siblings what it counted (one node, several processes). */
+export const SIBLING_REPORT_MS = 250;
 
 export class DosDefense {
   private readonly now: () => number;
@@ -65,7 +68,7 @@ export class DosDefense {
   private readonly shared: SharedPenaltyBox;
   private readonly counters: IpCounters;
   private allowList: AllowList;
-  private readonly excused = new WeakSet<Request>();
+  private readonly excused = new WeakSet<object>();
   /** Observe-only: when `ip.would_box` was last logged per reason and address. */
   private readonly wouldBoxLogged = new LRUCache<string, number>({ max: 10_000 });
   /** Addresses this node boxed, so their expiry is logged once, here. */
@@ -77,6 +80,9 @@ export class DosDefense {
   private soon: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastSyncOk = true;
+  /** Counted here since the last report to the sibling workers, by address. */
+  private unreported: Map<string, [requests: number, badRequests: number]> | null = null;
+  private reportTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: DosDefenseDeps) {
     this.now = deps.now ?? Date.now;
@@ -135,6 +141,7 @@ export class DosDefense {
   /** Called by the guard before any route: counts the request, or refuses it (429). */
   admit(ip: string): Admission {
     const s = this.settings;
+    if (this.unreported) this.note(ip, 1, 0);
     if (this.allowList.has(ip)) {
       this.counters.hit(ip);
       return { kind: 'pass' };
@@ -152,33 +159,94 @@ export class DosDefense {
     return { kind: 'pass' };
   }
 
-  /** Called by the guard with the answer's status. */
-  afterResponse(ip: string, status: number, request: Request): void {
+  /** Called with the answer's status; `request` is what `excuse` may have marked. */
+  afterResponse(ip: string, status: number, request: object): void {
     if (!BAD_REQUEST_STATUSES.has(status) || this.excused.has(request)) return;
     this.countBadRequest(ip);
   }
 
   /** See the header comment: extra weight for a request the guard already counted. */
   countRequest(ip: string, n = 1): void {
+    if (this.unreported) this.note(ip, n, 0);
     if (this.allowList.has(ip)) return;
-    const counts = this.counters.hit(ip, n);
+    this.judgeRequests(ip, this.counters.hit(ip, n).requests);
+  }
+
+  private judgeRequests(ip: string, requests: number): void {
     const s = this.settings;
-    if (counts.requests > s.maxRequests && !this.box.lookup(ip)) {
-      this.trip(ip, 'requests', counts.requests, s.requestPenaltySeconds);
+    if (requests > s.maxRequests && !this.box.lookup(ip)) {
+      this.trip(ip, 'requests', requests, s.requestPenaltySeconds);
     }
   }
 
   /** See the header comment: a bad request the response status does not show. */
   countBadRequest(ip: string, n = 1): void {
     this.deps.metrics.dosBadRequests.inc(n);
+    if (this.unreported) this.note(ip, 0, n);
     if (this.allowList.has(ip)) return;
-    const counts = this.counters.bad(ip, n);
+    this.judgeBadRequests(ip, this.counters.bad(ip, n).badRequests);
+  }
+
+  private judgeBadRequests(ip: string, badRequests: number): void {
     const s = this.settings;
-    if (counts.badRequests <= s.maxBadRequests) return;
+    if (badRequests <= s.maxBadRequests) return;
     const current = this.box.lookup(ip);
     // Escalate a short request penalty to the longer bad-request one, never the reverse.
     if (current && current.reason !== 'requests') return;
-    this.trip(ip, 'bad_requests', counts.badRequests, s.badRequestPenaltySeconds);
+    this.trip(ip, 'bad_requests', badRequests, s.badRequestPenaltySeconds);
+  }
+
+  // -- the sibling workers of this node ---------------------------------------------------
+
+  /**
+   * Shares counts with the other worker processes of this node, so that an address is
+   * judged by everything it sent to the node, whichever worker each connection landed on:
+   * each worker reports what it counted every SIBLING_REPORT_MS and adds what the others
+   * report to its own counters. (Boxes travel through memcached, as between nodes.)
+   */
+  shareCountsWith(group: ProcessGroup): void {
+    if (group.size <= 1 || this.unreported) return;
+    this.unreported = new Map();
+    group.onBroadcast((message) => {
+      if (message.topic !== 'dos-counts') return;
+      for (const [ip, requests, badRequests] of message.counts) {
+        this.countFromSibling(ip, requests, badRequests);
+      }
+    });
+    this.reportTimer = setInterval(() => {
+      const counts = this.unreported;
+      if (!counts || counts.size === 0) return;
+      this.unreported = new Map();
+      group.broadcast({
+        topic: 'dos-counts',
+        counts: [...counts].map(([ip, [requests, bad]]) => [ip, requests, bad]),
+      });
+    }, SIBLING_REPORT_MS);
+    this.reportTimer.unref();
+  }
+
+  private note(ip: string, requests: number, badRequests: number): void {
+    const counts = this.unreported?.get(ip);
+    if (counts) {
+      counts[0] += requests;
+      counts[1] += badRequests;
+    } else {
+      this.unreported?.set(ip, [requests, badRequests]);
+    }
+  }
+
+  /** What a sibling counted, judged by the same thresholds as what was counted here. */
+  countFromSibling(ip: string, requests: number, badRequests: number): void {
+    // Counted even for allow-listed addresses, as here, so top talkers cover the node.
+    const allowed = this.allowList.has(ip);
+    if (requests > 0) {
+      const counts = this.counters.hit(ip, requests);
+      if (!allowed) this.judgeRequests(ip, counts.requests);
+    }
+    if (badRequests > 0) {
+      const counts = this.counters.bad(ip, badRequests);
+      if (!allowed) this.judgeBadRequests(ip, counts.badRequests);
+    }
   }
 
   /** See the header comment: this request's 4xx answer is not the client's fault. */

@@ -24,7 +24,7 @@ beforeAll(() => {
   second = makeTestCertificate(dir, 'second');
 });
 afterEach(async () => {
-  for (const listener of open.splice(0)) await listener.close();
+  for (const listener of open.splice(0)) await listener.close(0);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -193,7 +193,7 @@ describe('with TLS files', () => {
     const { port } = await listener.listen(0, '127.0.0.1');
     const session = await h2Connect(port, first.cert);
     const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
-    await listener.close();
+    await listener.close(0);
     await closed;
     expect(process.listenerCount('SIGHUP')).toBe(listeners);
   });
@@ -251,3 +251,59 @@ function writeEmpty(name: string): string {
   writeFileSync(path, '');
   return path;
 }
+
+describe('closing while requests are in flight', () => {
+  /** Answers after `ms`, as a push waiting for RabbitMQ's confirm would. */
+  const slow =
+    (ms: number): RequestListener =>
+    (_req, res) => {
+      setTimeout(() => res.end('stored'), ms);
+    };
+
+  async function startSlow(tls: { certFile: string; keyFile: string } | null) {
+    const listener = createListener(slow(300), { tls });
+    const { port } = await listener.listen(0, '127.0.0.1');
+    return { listener, port };
+  }
+
+  it('plain HTTP: lets a request in flight finish before ending its connection', async () => {
+    const { listener, port } = await startSlow(null);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      get(`http://127.0.0.1:${port}/`, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 50)); // the request is being handled now
+    const closing = listener.close(5000);
+    expect(await answer).toEqual({ status: 200, body: 'stored' });
+    await closing;
+  });
+
+  it('HTTPS/HTTP/2: lets a stream in flight finish, and does not wait past the bound', async () => {
+    const { listener, port } = await startSlow(first);
+    const session = await h2Connect(port, first.cert);
+    const stream = session.request({ ':path': '/' });
+    let body = '';
+    stream.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    const ended = new Promise<void>((resolve) => stream.on('end', () => resolve()));
+    await new Promise((r) => setTimeout(r, 50));
+    await listener.close(5000);
+    await ended;
+    expect(body).toBe('stored');
+
+    // A handler that never answers holds close() for the bound only.
+    const stuck = createListener(() => {}, { tls: null });
+    const { port: stuckPort } = await stuck.listen(0, '127.0.0.1');
+    get(`http://127.0.0.1:${stuckPort}/`).on('error', () => {}); // cut off by close, as meant
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await stuck.close(300);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});

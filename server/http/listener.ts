@@ -88,20 +88,73 @@ export interface Listener {
   server: Server | Http2SecureServer;
   /** true when serving HTTPS (and so `wss://`). */
   secure: boolean;
-  listen(port: number, host: string): Promise<AddressInfo>;
+  /** `backlog`: connections the kernel may hold before they are accepted (a reconnect herd). */
+  listen(port: number, host: string, backlog?: number): Promise<AddressInfo>;
   /**
    * Reads the certificate files again: connections made from now on get the new
    * certificate, open ones keep theirs. Throws TlsFileError and changes nothing on bad files.
    */
   reloadCertificates(): void;
-  /** Stops listening and ends every open connection, HTTP/1.1, HTTP/2 or WebSocket. */
-  close(): Promise<void>;
+  /**
+   * Stops listening, lets the requests in flight finish for at most `drainMs`, then ends
+   * every open connection, HTTP/1.1, HTTP/2 or WebSocket. A POST answered 201 must reach its
+   * sender: cutting it off would make the sender retry a push that was stored.
+   */
+  close(drainMs: number): Promise<void>;
+}
+
+/**
+ * Counts requests whose response has not finished, so that close() knows when draining is
+ * done whatever the protocol (HTTP/1.1, HTTP/2 streams).
+ */
+function countingInFlight(handler: RequestListener): {
+  handler: RequestListener;
+  idle(): Promise<void>;
+} {
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  return {
+    handler(request, response) {
+      inFlight++;
+      let done = false;
+      const finished = () => {
+        if (done) return;
+        done = true;
+        inFlight--;
+        if (inFlight === 0) wake?.();
+      };
+      response.once('finish', finished);
+      response.once('close', finished);
+      return handler(request, response);
+    },
+    idle() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        wake = () => {
+          wake = null;
+          resolve();
+        };
+      });
+    },
+  };
+}
+
+/** Waits for the requests in flight, or `drainMs`, whichever comes first. */
+function drained(idle: () => Promise<void>, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, drainMs);
+    void idle().then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Throws TlsFileError when the files are unusable, so a server never starts half-configured. */
-export function createListener(handler: RequestListener, options: ListenerOptions): Listener {
+export function createListener(handle: RequestListener, options: ListenerOptions): Listener {
+  const { handler, idle } = countingInFlight(handle);
   const files = options.tls;
-  if (!files) return plainListener(createServer(handler));
+  if (!files) return plainListener(createServer(handler), idle);
 
   const server = createSecureServer({ ...readTlsFiles(files), allowHTTP1: true }, handler);
   // Every connection, whichever protocol ALPN chose, rides on one of these TCP sockets;
@@ -126,36 +179,39 @@ export function createListener(handler: RequestListener, options: ListenerOption
   return {
     server,
     secure: true,
-    listen: (port, host) => listen(server, port, host),
+    listen: (port, host, backlog) => listen(server, port, host, backlog),
     reloadCertificates,
-    close: () =>
-      new Promise<void>((resolve) => {
-        process.off('SIGHUP', onSighup);
-        // close() waits for open connections; ending them is what lets it finish.
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
+    async close(drainMs) {
+      process.off('SIGHUP', onSighup);
+      // close() waits for open connections; ending them, once drained, lets it finish.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await drained(idle, drainMs);
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
   };
 }
 
-function plainListener(server: Server): Listener {
+function plainListener(server: Server, idle: () => Promise<void>): Listener {
   return {
     server,
     secure: false,
-    listen: (port, host) => listen(server, port, host),
+    listen: (port, host, backlog) => listen(server, port, host, backlog),
     reloadCertificates: () => {},
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    async close(drainMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await drained(idle, drainMs);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 
-function listen(server: Server | Http2SecureServer, port: number, host: string) {
+function listen(server: Server | Http2SecureServer, port: number, host: string, backlog = 511) {
   return new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });

@@ -1,6 +1,16 @@
 // Prometheus metrics. One registry per server instance so several servers can run in one
 // process (tests) without sharing counters.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
+import type { ProcessGroup } from '../workers/group.js';
 
 export type BackingService = 'rabbitmq' | 'memcached' | 'database';
 
@@ -51,6 +61,12 @@ export class Metrics {
   readonly superseded = new Counter({
     name: 'push_topic_superseded_total',
     help: 'Messages dropped at delivery time because a newer one with the same Topic exists',
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'push_connections_refused_total',
+    help: 'WebSockets closed with 1013 (try again later): this process is full, or too many devices are identifying at once',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   readonly connectedClients = new Gauge({
@@ -121,6 +137,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The per-message counters, resolved once per label value: prom-client hashes the label
+  // object on every inc(), a measurable share of a push's CPU (docs/performance.md).
+  private readonly deliveredFirst = this.deliveries.labels('false');
+  private readonly deliveredAgain = this.deliveries.labels('true');
+  private readonly acceptedByUrgency = new Map<string, Counter.Internal>();
+  private readonly requestsByKey = new Map<string, Counter.Internal>();
+
+  countDelivery(redelivered: boolean): void {
+    (redelivered ? this.deliveredAgain : this.deliveredFirst).inc();
+  }
+
+  countAccepted(urgency: string): void {
+    let child = this.acceptedByUrgency.get(urgency);
+    if (!child) {
+      child = this.pushesAccepted.labels(urgency);
+      this.acceptedByUrgency.set(urgency, child);
+    }
+    child.inc();
+  }
+
+  countRequest(route: string, method: string, status: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = this.requestsByKey.get(key);
+    if (!child) {
+      child = this.httpRequests.labels(route, method, String(status));
+      this.requestsByKey.set(key, child);
+    }
+    child.inc();
+  }
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
@@ -131,4 +177,22 @@ export class Metrics {
   watchHealth(sources: Partial<Record<BackingService, () => boolean>>): void {
     this.healthSources = { ...this.healthSources, ...sources };
   }
+}
+
+/**
+ * The Prometheus text of this node: with several worker processes, every worker's metrics
+ * aggregated (counters summed, as prom-client's cluster support does); alone, its own.
+ */
+export async function scrapeNode({
+  metrics,
+  group,
+}: {
+  metrics: Metrics;
+  group: ProcessGroup;
+}): Promise<string> {
+  if (group.size <= 1) return metrics.registry.metrics();
+  const perWorker = (await group.gather('metrics')).filter(Array.isArray) as Array<
+    Array<MetricObjectWithValues<MetricValue<string>>>
+  >;
+  return AggregatorRegistry.aggregate(perWorker).metrics();
 }

@@ -36,6 +36,18 @@ export async function readPushTotals(metrics: Metrics): Promise<Totals> {
   return totals;
 }
 
+/** The node's totals: the sum of every worker's (one entry per worker process). */
+export function sumTotals(perWorker: readonly unknown[]): Totals {
+  const sum: Totals = { accepted: 0, delivered: 0, redelivered: 0, acked: 0, expired: 0 };
+  for (const totals of perWorker) {
+    if (typeof totals !== 'object' || totals === null) continue;
+    for (const [key, value] of Object.entries(totals)) {
+      if (typeof value === 'number') sum[key] = (sum[key] ?? 0) + value;
+    }
+  }
+  return sum;
+}
+
 function increase(from: Totals, to: Totals): Totals {
   const out: Totals = {};
   for (const [key, value] of Object.entries(to)) out[key] = Math.max(0, value - (from[key] ?? 0));

@@ -63,6 +63,21 @@ export async function createClient(
   return CreateClientResponse.parse(await res.json());
 }
 
+/** Another client of the same user, registered with the Bearer of an existing one (no scrypt). */
+export async function createSiblingClient(
+  base: string,
+  existing: TestClient,
+  name = 'test device',
+): Promise<TestClient> {
+  const res = await fetch(`${base}/v1/clients`, {
+    method: 'POST',
+    headers: { authorization: bearer(existing.clientToken), 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`client: ${res.status} ${await res.text()}`);
+  return CreateClientResponse.parse(await res.json());
+}
+
 export async function createSubscription(
   base: string,
   client: TestClient,

@@ -1,5 +1,6 @@
-// Tells every node to close some clients' sockets at once (an account was disabled or
-// deleted, a client revoked, from the admin page of any node). A fanout exchange
+// Tells every process of every node what it must act on at once: close some clients'
+// sockets (an account was disabled or deleted, a client revoked, from the admin page of any
+// node), and forget cached endpoints whose subscription or account changed. A fanout exchange
 // `push.control`; each node listens on an exclusive, auto-deleted queue of its own, so
 // nothing is left behind when a node stops and a node that was down misses nothing it
 // needs: its sockets were closed when it went down. The connection recovers by itself;
@@ -14,6 +15,11 @@ export const ControlMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('close-clients'),
     clientIds: z.array(z.string().min(1).max(128)).max(100_000),
+  }),
+  z.object({
+    type: z.literal('endpoints-changed'),
+    subscriptionIds: z.array(z.string().min(1).max(128)).max(100_000).optional(),
+    userIds: z.array(z.string().min(1).max(128)).max(100_000).optional(),
   }),
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;

@@ -1,9 +1,10 @@
 // Runs the push server as a child process (`node --import tsx server/main.ts`, i.e. what
-// `npm run server` does, without the npm/npx wrapper processes), so the load generator and
-// the WebSocket clients do not share the server's event loop. One process, so the pid we
-// hold is the server itself: its CPU time can be read and it can be stopped by that pid.
+// `npm run server` does, without the npm/npx wrapper processes): for the benchmark, so the
+// load generator and the WebSocket clients do not share the server's event loop, and for
+// tests of what only a real process does (worker processes, signals). With WORKERS > 1
+// the pid is the primary's; `pids()` lists it and its workers.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +17,38 @@ export interface ServerProcess {
   pid: number;
   /** The tail of what the server wrote (warnings and errors, at LOG_LEVEL=warn). */
   output(): string;
-  stop(): Promise<void>;
+  /** The server's process and its worker processes. */
+  pids(): number[];
+  /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (null when killed). */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Worker processes of `pid`: its children running the server (Linux: from /proc; the
+ * esbuild helper tsx starts is not one of them).
+ */
+export function workerPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== pid) continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (command.includes('server/main.ts')) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked: not a child any more.
+    }
+  }
+  return children;
 }
 
 export interface ServerProcessOptions {
   amqpUrl: string;
   prefetch: number;
+  /** Worker processes (WORKERS); 1 unless given. */
+  workers?: number;
   /** Extra environment (e.g. DoS settings). */
   env: Record<string, string>;
   /** Extra node flags for the server, e.g. `--cpu-prof` to see where its time goes. */
@@ -63,6 +90,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       DATABASE_URL: `sqlite:${join(dir, 'push.db')}`,
       LOG_LEVEL: 'warn',
       DELIVERY_PREFETCH: String(options.prefetch),
+      WORKERS: String(options.workers ?? 1),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +131,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     port,
     pid,
     output: () => output,
+    pids: () => [pid, ...workerPids(pid)],
     async stop() {
       const done = exited(child);
       child.kill('SIGTERM');
@@ -110,6 +139,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       await done;
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
+      return child.exitCode;
     },
   };
 }
