@@ -10,7 +10,10 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export interface CpuShare {
   /** CPU seconds used per wall-clock second (1.0 = one core busy all the time). */
   bench: number;
+  /** The server's processes together (a primary and its workers). */
   server: number | null;
+  /** CPU seconds the server's processes used in the phase (for µs per message). */
+  serverSeconds: number | null;
   rabbitmq: number | null;
   /**
    * Everything else on the machine (other processes, kernel work not billed to ours):
@@ -75,11 +78,28 @@ export interface CpuMeter {
   stop(): CpuShare;
 }
 
-/** Starts measuring; `stop()` returns each process's average cores used since the start. */
-export function startCpuMeter(serverPid: number | null, rabbitPid: number | null): CpuMeter {
+/** CPU seconds of several processes together; null when any cannot be read. */
+function procsCpuSeconds(pids: readonly number[]): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    const seconds = procCpuSeconds(pid);
+    if (seconds === null) return null;
+    sum += seconds;
+  }
+  return sum;
+}
+
+/**
+ * Starts measuring; `stop()` returns each side's average cores used since the start.
+ * `serverPids`: the server's processes (a primary and its workers), read at the start.
+ */
+export function startCpuMeter(
+  serverPids: readonly number[] | null,
+  rabbitPid: number | null,
+): CpuMeter {
   const wall0 = performance.now();
   const self0 = process.cpuUsage();
-  const server0 = serverPid === null ? null : procCpuSeconds(serverPid);
+  const server0 = serverPids === null ? null : procsCpuSeconds(serverPids);
   const rabbit0 = rabbitPid === null ? null : procCpuSeconds(rabbitPid);
   const machine0 = machineBusySeconds();
   return {
@@ -93,13 +113,15 @@ export function startCpuMeter(serverPid: number | null, rabbitPid: number | null
         return after === null ? null : share(after - before);
       };
       const bench = share((self.user + self.system) / 1e6);
-      const server = delta(serverPid, server0);
+      const server1 = serverPids === null ? null : procsCpuSeconds(serverPids);
+      const serverSeconds = server0 === null || server1 === null ? null : server1 - server0;
+      const server = serverSeconds === null ? null : share(serverSeconds);
       const rabbitmq = delta(rabbitPid, rabbit0);
       const machine1 = machineBusySeconds();
       const machine = machine0 === null || machine1 === null ? null : share(machine1 - machine0);
       const other =
         machine === null ? null : Math.max(0, machine - bench - (server ?? 0) - (rabbitmq ?? 0));
-      return { bench, server, rabbitmq, other };
+      return { bench, server, serverSeconds, rabbitmq, other };
     },
   };
 }

@@ -9,7 +9,7 @@ import { startCpuMeter } from './cpu.js';
 import { DeliveryMatcher, perSecond, summarize } from './latency.js';
 import { type LoadOutcome, type LoadRequest, runLoad } from './load.js';
 import { type PhaseResult, type Shape, waitUntil } from './phase.js';
-import type { BenchUser } from './setup.js';
+import type { BenchUser } from './seed.js';
 import { connectFleet } from './ws-fleet.js';
 
 export interface FullPathOptions {
@@ -106,6 +106,10 @@ export async function runFullPath(options: FullPathOptions): Promise<PhaseResult
       warmMatcher.delivered(n.id, at);
       if (decryptProblem !== null) return;
       const user = users[Math.floor(clientIndex / clientsPerUser)]!;
+      if (!user.keys) {
+        decryptProblem = 'the bench user has no keys to decrypt with';
+        return;
+      }
       try {
         decryptPushPayload({
           body: decodeBase64Url(n.data ?? ''),
@@ -133,7 +137,7 @@ export async function runFullPath(options: FullPathOptions): Promise<PhaseResult
     options.log(`timed: ${options.messages} POSTs, ${options.concurrency} in flight`);
     const matcher = new DeliveryMatcher();
     fleet.onNotification = (_c, n, at) => matcher.delivered(n.id, at);
-    const cpu = startCpuMeter(options.server.pid, options.rabbitPid);
+    const cpu = startCpuMeter(options.server.pids(), options.rabbitPid);
     const round = await postRound(options, { ...loaded, count: options.messages }, matcher);
     const expected = round.accepted * clientsPerUser;
     const complete = await waitUntil(() => matcher.matched >= expected, 60_000);

@@ -1,21 +1,25 @@
-// `npm run bench` (via scripts/bench.sh): (a) the raw RabbitMQ ceiling and (b) the full
-// path through the server, for 1 user × 1 client and for many users × 2 clients, in one
-// run on this machine; prints a table and writes bench/results/latest.json.
+// `npm run bench` (via scripts/bench.sh): in one run on this machine,
+//   - the floor: what a bare node:http server costs per request here;
+//   - (a) the RabbitMQ ceiling and (b) the full path through the server, for 100 users × 1
+//     device and 1000 users × 2 devices: deliveries/s, b/a, server CPU µs per delivery;
+//   - push latency (POST → WebSocket frame) at 1000 pushes/s offered to 100 devices;
+//   - connected devices: memory per device (server, RabbitMQ), channels, connect time,
+//     push latency at 1000/s while they are all connected, and a herd reconnecting at once.
+// Prints a table with the targets and writes bench/results/latest.json.
 //
-// Knobs (environment), with their defaults:
-//   BENCH_MESSAGES=20000   messages per timed phase
-//   BENCH_WARMUP=2000      untimed messages before each timed phase
-//   BENCH_PROBE=1000       messages sent one at a time after it, for unloaded latency
-//   BENCH_USERS=1000       users in the big shape …
-//   BENCH_CLIENTS=2        … and clients per user there
-//   BENCH_CONCURRENCY=64   POSTs (b) / unconfirmed publishes (a) in flight
-//   DELIVERY_PREFETCH=50   as the server's default; passed to the server child too
-//   BENCH_SETUP_PARALLEL=4 users created at once during setup
-//   BENCH_AMQP_URL         set by scripts/bench.sh to a dedicated vhost when it can make one
-//   BENCH_VHOST_NOTE       how that URL was chosen, for the report
-//   BENCH_SERVER_NODE_ARGS extra node flags for the server child, e.g. "--cpu-prof
-//                          --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses profiling flags)
-import { cpus, loadavg } from 'node:os';
+//   npm run bench                  full run (20,000 connected devices; ~6 minutes)
+//   npm run bench -- --quick       the same figures, smaller (under 2 minutes)
+//   npm run bench -- --devices 100000 [--herd]
+//                                  only the connected-devices figures, for that many devices
+//                                  (worker processes and load generators scaled to fit)
+//
+// Knobs (environment): BENCH_MESSAGES, BENCH_CONCURRENCY (64), DELIVERY_PREFETCH (50),
+// BENCH_WORKERS (server worker processes; default one per core), BENCH_SERVER_NODE_ARGS
+// (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AMQP_URL (set by scripts/bench.sh to
+// a vhost of its own).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import amqp from 'amqplib';
 import { clientQueue, userExchange } from '../server/broker/names.js';
 import { startServerProcess } from '../server/testing/server-process.js';
@@ -24,12 +28,18 @@ import {
   encryptPushPayload,
   generateSecretKey,
 } from '../shared/crypto/index.js';
+import { type ConnectionsResult, rssKB, runConnections } from './connections.js';
 import { findRabbitPid } from './cpu.js';
+import { DEVICES_PER_FLEET, Fleets } from './fleets.js';
+import { measureFloor } from './floor.js';
 import { runFullPath } from './full-path.js';
+import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import type { PhaseResult, Shape } from './phase.js';
 import { runRabbitCeiling } from './rabbit-ceiling.js';
 import { type BenchReport, formatReport, writeReport } from './report.js';
-import { type BenchUser, createBenchUsers, makePlaintext } from './setup.js';
+import { type BenchUser, makePlaintext, opaqueBodies, seedUsers } from './seed.js';
+
+type Mode = 'quick' | 'full' | 'devices';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -39,23 +49,41 @@ function intFromEnv(name: string, fallback: number): number {
   return n;
 }
 
+function parseArgs(argv: string[]): { mode: Mode; devices: number; herd: boolean } {
+  const at = argv.indexOf('--devices');
+  if (at >= 0) {
+    const devices = Number(argv[at + 1]);
+    if (!Number.isInteger(devices) || devices <= 0) throw new Error('--devices needs a number');
+    return { mode: 'devices', devices, herd: argv.includes('--herd') };
+  }
+  const quick = argv.includes('--quick');
+  return { mode: quick ? 'quick' : 'full', devices: quick ? 2_000 : 20_000, herd: true };
+}
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.mode === 'quick';
 const settings = {
-  messages: intFromEnv('BENCH_MESSAGES', 20_000),
-  warmup: intFromEnv('BENCH_WARMUP', 2_000),
-  users: intFromEnv('BENCH_USERS', 1_000),
-  clientsPerUser: intFromEnv('BENCH_CLIENTS', 2),
+  messages: intFromEnv('BENCH_MESSAGES', quick ? 5_000 : 20_000),
+  warmup: quick ? 500 : 2_000,
+  probe: quick ? 100 : 500,
   concurrency: intFromEnv('BENCH_CONCURRENCY', 64),
-  probe: intFromEnv('BENCH_PROBE', 1_000),
   prefetch: intFromEnv('DELIVERY_PREFETCH', 50),
-  setupParallel: intFromEnv('BENCH_SETUP_PARALLEL', 4),
+  openLoopSeconds: quick ? 5 : 15,
+  openLoopRate: 1000,
+  floorRequests: quick ? 5_000 : 20_000,
+  workers: intFromEnv(
+    'BENCH_WORKERS',
+    Math.max(availableParallelism(), Math.ceil(args.devices / (DEVICES_PER_FLEET + 2_500))),
+  ),
   amqpUrl:
     process.env.BENCH_AMQP_URL || process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
   vhostNote: process.env.BENCH_VHOST_NOTE || 'default vhost; bench objects deleted by name',
 };
 const RESULTS = 'bench/results/latest.json';
+const SMALL: Shape = { users: 100, clientsPerUser: 1 };
+const BIG: Shape = { users: 1000, clientsPerUser: 2 };
 /** Distinct bodies per user: the server never reads them, so a few per subscription do. */
-const BODIES_SMALL = 64;
-const BODIES_BIG = 2;
+const BODIES_PER_USER = 4;
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -89,7 +117,7 @@ async function rabbitVersion(url: string): Promise<string> {
 async function deleteServerTopology(url: string, users: readonly BenchUser[]): Promise<void> {
   const model = await amqp.connect(url);
   try {
-    const channels = await Promise.all(Array.from({ length: 8 }, () => model.createChannel()));
+    const channels = await Promise.all(Array.from({ length: 16 }, () => model.createChannel()));
     const queues = users.flatMap((u) => u.clients.map((c) => clientQueue(c.clientId)));
     const exchanges = users.map((u) => userExchange(u.userId));
     const each = async (names: string[], del: (ch: amqp.Channel, n: string) => Promise<unknown>) =>
@@ -102,7 +130,34 @@ async function deleteServerTopology(url: string, users: readonly BenchUser[]): P
     await each(exchanges, (ch, x) => ch.deleteExchange(x));
     await Promise.all(channels.map((ch) => ch.close()));
   } finally {
-    await model.close().catch(() => {});
+    await model.close().catch(() => {}); // tidying only
+  }
+}
+
+/** Latency at 1000 pushes/s offered to the small shape's devices. */
+async function openLoopSmall(
+  serverUrl: string,
+  host: string,
+  port: number,
+  users: readonly BenchUser[],
+): Promise<OpenLoopResult> {
+  const fleets = await Fleets.start(
+    serverUrl,
+    users.map((u) => u.clients[0]!),
+  );
+  try {
+    const connected = await fleets.connect(60_000);
+    if (connected.failed) throw new Error(`${connected.failed} devices could not connect`);
+    return await runOpenLoop({
+      host,
+      port,
+      rate: settings.openLoopRate,
+      seconds: settings.openLoopSeconds,
+      targets: users.map((u) => ({ token: u.token, body: u.bodies[0]!, devices: 1 })),
+      fleets,
+    });
+  } finally {
+    await fleets.close();
   }
 }
 
@@ -113,96 +168,140 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0] ?? 0;
   const rabbitPid = findRabbitPid();
   const version = await rabbitVersion(settings.amqpUrl);
-  const small: Shape = { users: 1, clientsPerUser: 1 };
-  const big: Shape = { users: settings.users, clientsPerUser: settings.clientsPerUser };
-  const bodies = ceilingBodies(BODIES_SMALL);
-  const bodyBytes = bodies[0]!.byteLength;
-
-  const ceiling = (shape: Shape, name: string) =>
-    runRabbitCeiling({
-      amqpUrl: settings.amqpUrl,
-      shape,
-      warmup: settings.warmup,
-      messages: settings.messages,
-      inFlight: settings.concurrency,
-      probe: settings.probe,
-      prefetch: settings.prefetch,
-      bodies,
-      rabbitPid,
-      log: section(`(a) ${name}`),
-    });
-  const aSmall = await ceiling(small, '1×1');
-  const aBig = await ceiling(big, `${big.users}×${big.clientsPerUser}`);
-
-  log('starting the server as a child process');
-  const server = await startServerProcess({
-    amqpUrl: settings.amqpUrl,
-    prefetch: settings.prefetch,
-    // The load generator is one address sending far beyond the default DoS limits; a real
-    // deployment would allow-list a trusted bulk sender the same way. Requests are still
-    // counted, so the per-request DoS bookkeeping is part of what is measured.
-    env: { DOS_ALLOW_LIST: '127.0.0.1' },
-    nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
-  });
-  const serverMode =
-    `child process (node --import tsx server/main.ts, pid ${server.pid}); LOG_LEVEL=warn, ` +
-    `SQLite in a temp dir, DOS_ALLOW_LIST=127.0.0.1; load generator and WebSocket clients ` +
-    `in this process`;
+  const dir = mkdtempSync(join(tmpdir(), 'push-bench-'));
+  const databasePath = join(dir, 'push.db');
   const allUsers: BenchUser[] = [];
-  let bSmall: PhaseResult;
-  let bBig: PhaseResult;
-  let setupSeconds = 0;
-  try {
-    const full = (users: BenchUser[], name: string) =>
-      runFullPath({
-        server,
-        users,
-        warmup: settings.warmup,
-        messages: settings.messages,
-        concurrency: settings.concurrency,
-        probe: settings.probe,
-        prefetch: settings.prefetch,
-        rabbitPid,
-        log: section(`(b) ${name}`),
-      });
-    const setup0 = performance.now();
-    const one = await createBenchUsers(server.url, {
-      count: 1,
-      clientsPerUser: 1,
-      bodiesPerUser: BODIES_SMALL,
-      parallel: 1,
-      progress: () => {},
-    });
-    allUsers.push(...one);
-    setupSeconds += (performance.now() - setup0) / 1000;
-    bSmall = await full(one, '1×1');
+  const throughput = args.mode !== 'devices';
 
-    const setup1 = performance.now();
-    log(
-      `creating ${big.users} users × ${big.clientsPerUser} clients × 1 subscription through ` +
-        `the API (${settings.setupParallel} at a time; scrypt makes this the slow part)`,
-    );
-    const many = await createBenchUsers(server.url, {
-      count: big.users,
-      clientsPerUser: big.clientsPerUser,
-      bodiesPerUser: BODIES_BIG,
-      parallel: settings.setupParallel,
-      progress: (done) =>
-        log(`  ${done}/${big.users} users (${((performance.now() - setup1) / 1000).toFixed(0)} s)`),
+  let floor: BenchReport['floor'] = null;
+  const shapes: BenchReport['shapes'] = [];
+  let openLoop: OpenLoopResult | null = null;
+  let connections: ConnectionsResult | null = null;
+  let queueKBPerDevice: number | null = null;
+  try {
+    let small: BenchUser[] = [];
+    let big: BenchUser[] = [];
+    let aSmall: PhaseResult | null = null;
+    let aBig: PhaseResult | null = null;
+    if (throughput) {
+      log('floor: a bare node:http server');
+      floor = await measureFloor(settings.floorRequests, settings.concurrency);
+      const bodies = ceilingBodies(64);
+      const ceiling = (shape: Shape) =>
+        runRabbitCeiling({
+          amqpUrl: settings.amqpUrl,
+          shape,
+          warmup: settings.warmup,
+          messages: settings.messages,
+          inFlight: settings.concurrency,
+          probe: settings.probe,
+          prefetch: settings.prefetch,
+          bodies,
+          rabbitPid,
+          log: section(`(a) ${shape.users}×${shape.clientsPerUser}`),
+        });
+      aSmall = await ceiling(SMALL);
+      aBig = await ceiling(BIG);
+      log('seeding the throughput users');
+      const seed = (shape: Shape, group: string) =>
+        seedUsers({
+          databasePath,
+          amqpUrl: settings.amqpUrl,
+          users: shape.users,
+          clientsPerUser: shape.clientsPerUser,
+          bodiesPerUser: BODIES_PER_USER,
+          group,
+        });
+      small = await seed(SMALL, 'small');
+      big = await seed(BIG, 'big');
+      allUsers.push(...small, ...big);
+    }
+    log(`seeding ${args.devices} devices to connect`);
+    const rabbitBeforeQueues = rabbitPid === null ? null : rssKB(rabbitPid);
+    const devices = await seedUsers({
+      databasePath,
+      amqpUrl: settings.amqpUrl,
+      users: args.devices,
+      clientsPerUser: 1,
+      bodiesPerUser: 0,
+      group: 'devices',
+      progress: (n) => log(`  ${n} seeded`),
     });
-    allUsers.push(...many);
-    setupSeconds += (performance.now() - setup1) / 1000;
-    bBig = await full(many, `${big.users}×${big.clientsPerUser}`);
+    allUsers.push(...devices);
+    for (const d of devices) d.bodies = opaqueBodies(1);
+    const rabbitAfterQueues = rabbitPid === null ? null : rssKB(rabbitPid);
+    if (rabbitBeforeQueues !== null && rabbitAfterQueues !== null) {
+      queueKBPerDevice = (rabbitAfterQueues - rabbitBeforeQueues) / args.devices;
+    }
+
+    log(`starting the server: ${settings.workers} worker processes`);
+    const server = await startServerProcess({
+      amqpUrl: settings.amqpUrl,
+      prefetch: settings.prefetch,
+      workers: settings.workers,
+      // The load generator and the devices are loopback addresses far beyond the default
+      // DoS limits; loopback is allow-listed by default, as for a trusted local sender.
+      // Requests are still counted, so the DoS bookkeeping is part of what is measured.
+      env: { DATABASE_URL: `sqlite:${databasePath}` },
+      nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    });
+    try {
+      if (throughput && aSmall && aBig) {
+        const full = (users: BenchUser[], name: string) =>
+          runFullPath({
+            server,
+            users,
+            warmup: settings.warmup,
+            messages: settings.messages,
+            concurrency: settings.concurrency,
+            probe: settings.probe,
+            prefetch: settings.prefetch,
+            rabbitPid,
+            log: section(`(b) ${name}`),
+          });
+        const bSmall = await full(small, '100×1');
+        const bBig = await full(big, '1000×2');
+        for (const [a, b] of [
+          [aSmall, bSmall],
+          [aBig, bBig],
+        ] as const) {
+          shapes.push({
+            shape: a.shape,
+            rabbitmq: a,
+            server: b,
+            ratio: a.deliveriesPerSecond > 0 ? b.deliveriesPerSecond / a.deliveriesPerSecond : 0,
+            serverMicrosPerDelivery:
+              b.cpu.serverSeconds === null || b.deliveries === 0
+                ? null
+                : (b.cpu.serverSeconds / b.deliveries) * 1e6,
+          });
+        }
+        log(`open loop: ${settings.openLoopRate} pushes/s to ${small.length} devices`);
+        openLoop = await openLoopSmall(server.url, server.host, server.port, small);
+      }
+      connections = await runConnections({
+        server,
+        rabbitPid,
+        devices,
+        latency: { rate: settings.openLoopRate, seconds: settings.openLoopSeconds },
+        herd: args.herd,
+        log: section('connections'),
+      });
+    } finally {
+      await server.stop();
+    }
   } finally {
-    await server.stop();
+    log('removing what the benchmark declared');
     await deleteServerTopology(settings.amqpUrl, allUsers).catch((err: unknown) =>
       log(`cleanup of the server's bench queues failed: ${String(err)}`),
     );
+    rmSync(dir, { recursive: true, force: true });
   }
 
   const cpu = cpus()[0];
   const report: BenchReport = {
     startedAt,
+    mode: args.mode,
     machine: {
       node: process.versions.node,
       cpus: cpus().length,
@@ -211,30 +310,29 @@ async function main(): Promise<void> {
       loadAverageAtStart: Number(loadAtStart.toFixed(2)),
     },
     settings: {
-      probePerPhase: settings.probe,
       messagesPerPhase: settings.messages,
       warmupPerPhase: settings.warmup,
+      probePerPhase: settings.probe,
       concurrency: settings.concurrency,
       prefetch: settings.prefetch,
-      bodyBytes,
-      serverMode,
+      workers: settings.workers,
+      openLoop: `${settings.openLoopRate} pushes/s for ${settings.openLoopSeconds} s`,
       vhost: `${settings.amqpUrl.replace(/\/\/[^@/]*@/, '//')} — ${settings.vhostNote}`,
     },
-    shapes: [
-      { shape: small, rabbitmq: aSmall, server: bSmall, ratio: ratio(bSmall, aSmall) },
-      { shape: big, rabbitmq: aBig, server: bBig, ratio: ratio(bBig, aBig) },
-    ],
-    setupSeconds,
+    floor,
+    shapes,
+    openLoop,
+    connections,
+    queueKBPerDevice,
     totalSeconds: (performance.now() - started) / 1000,
   };
   writeReport(RESULTS, report);
   process.stdout.write(`${formatReport(report)}\nJSON: ${RESULTS}\n`);
-  const failed = report.shapes.some((s) => s.rabbitmq.problems.length || s.server.problems.length);
-  if (failed) process.exitCode = 1;
-}
-
-function ratio(server: PhaseResult, rabbit: PhaseResult): number {
-  return rabbit.messagesPerSecond > 0 ? server.messagesPerSecond / rabbit.messagesPerSecond : 0;
+  const problems =
+    shapes.some((s) => s.rabbitmq.problems.length || s.server.problems.length) ||
+    (openLoop?.missing ?? 0) > 0 ||
+    (connections?.latency?.missing ?? 0) > 0;
+  if (problems) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

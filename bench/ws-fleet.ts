@@ -3,7 +3,7 @@
 // only as far as the benchmark needs (type and id): schema-validating every frame would
 // bill the load generator's CPU, which shares the two cores with the server.
 import WebSocket from 'ws';
-import type { BenchClient } from './setup.js';
+import type { BenchClient } from './seed.js';
 
 export interface Notification {
   id: string;

@@ -25,4 +25,4 @@ else
   say "rabbitmqctl not usable (or AMQP_URL set): using the default vhost, cleaning up by name"
 fi
 
-npx tsx bench/run.ts
+npx tsx bench/run.ts "$@"

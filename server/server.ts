@@ -146,6 +146,7 @@ export async function startServer(
     (service, up) => metrics.serviceUp.set({ service }, up ? 1 : 0),
   );
   metrics.watchHealth({ rabbitmq: () => broker.isUp, memcached: () => cache.healthy });
+  metrics.watchConsumers(() => broker.consumers.stats());
   const admin = await startAdmin(services, probes).catch(fail);
   cleanup.push(() => admin.close());
 

@@ -7,6 +7,7 @@ import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './
 import { BrokerUnavailable } from './errors.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
+import { declareClientQueue, declareSubscription } from './topology.js';
 
 export { BrokerUnavailable, QueueMissing } from './errors.js';
 
@@ -104,11 +105,7 @@ export class Broker {
   }
 
   async createClientQueue(userId: string, clientId: string): Promise<void> {
-    await this.withChannel(async (ch) => {
-      await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
-      await ch.assertQueue(clientQueue(clientId), { durable: true });
-      await ch.bindQueue(clientQueue(clientId), userExchange(userId), '');
-    });
+    await this.withChannel((ch) => declareClientQueue(ch, userId, clientId));
   }
 
   /** Deleting the queue also cancels its consumer on whichever server holds the socket. */
@@ -117,10 +114,7 @@ export class Broker {
   }
 
   async bindSubscription(userId: string, token: string): Promise<void> {
-    await this.withChannel(async (ch) => {
-      await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
-      await ch.bindExchange(userExchange(userId), INCOMING_EXCHANGE, token);
-    });
+    await this.withChannel((ch) => declareSubscription(ch, userId, token));
   }
 
   async unbindSubscription(userId: string, token: string): Promise<void> {

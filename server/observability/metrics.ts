@@ -177,6 +177,32 @@ export class Metrics {
   watchHealth(sources: Partial<Record<BackingService, () => boolean>>): void {
     this.healthSources = { ...this.healthSources, ...sources };
   }
+
+  /** Read at scrape time by the consumer gauges (see watchConsumers). */
+  private consumerStats: () => { consumers: number; channels: number; connections: number } =
+    () => ({ consumers: 0, channels: 0, connections: 0 });
+  readonly brokerConsumers: Gauge = new Gauge({
+    name: 'push_broker_consumers',
+    help: 'Client queues this server consumes (one per connected device)',
+    registers: [this.registry],
+    collect: (): void => this.brokerConsumers.set(this.consumerStats().consumers),
+  });
+  readonly brokerConsumerChannels: Gauge = new Gauge({
+    name: 'push_broker_consumer_channels',
+    help: 'AMQP channels carrying those consumers (many consumers share one)',
+    registers: [this.registry],
+    collect: (): void => this.brokerConsumerChannels.set(this.consumerStats().channels),
+  });
+  readonly brokerConsumerConnections: Gauge = new Gauge({
+    name: 'push_broker_consumer_connections',
+    help: 'AMQP connections carrying those channels',
+    registers: [this.registry],
+    collect: (): void => this.brokerConsumerConnections.set(this.consumerStats().connections),
+  });
+
+  watchConsumers(stats: () => { consumers: number; channels: number; connections: number }): void {
+    this.consumerStats = stats;
+  }
 }
 
 /**

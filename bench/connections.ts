@@ -1,0 +1,129 @@
+// What connected devices cost and how they behave in numbers: server and RabbitMQ memory
+// per idle connected device, the AMQP channels they take, how long connecting them all
+// takes, push latency while they are all connected, and a herd — every device dropping and
+// coming straight back at once.
+import { readFileSync } from 'node:fs';
+import type { ServerProcess } from '../server/testing/server-process.js';
+import { type ConnectOutcome, Fleets } from './fleets.js';
+import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
+import type { BenchUser } from './seed.js';
+
+export interface ConnectionsOptions {
+  server: ServerProcess;
+  rabbitPid: number | null;
+  devices: readonly BenchUser[];
+  /** Pushes per second while everything is connected, and for how long; null: none. */
+  latency: { rate: number; seconds: number } | null;
+  herd: boolean;
+  log(line: string): void;
+}
+
+export interface ConnectionsResult {
+  devices: number;
+  connect: ConnectOutcome;
+  /** Resident memory added per idle connected device, KB (server: all its processes). */
+  serverKBPerDevice: number | null;
+  rabbitKBPerDevice: number | null;
+  channels: number | null;
+  consumerConnections: number | null;
+  latency: OpenLoopResult | null;
+  herd: ConnectOutcome | null;
+  /** Devices the server dropped while they should have stayed connected. */
+  drops: number;
+}
+
+/** VmRSS of a process in KB, or null when it cannot be read. */
+export function rssKB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function sumRss(pids: readonly number[]): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    const kb = rssKB(pid);
+    if (kb === null) return null;
+    sum += kb;
+  }
+  return sum;
+}
+
+async function gauge(serverUrl: string, name: string): Promise<number | null> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : null;
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runConnections(options: ConnectionsOptions): Promise<ConnectionsResult> {
+  const { server, devices, log } = options;
+  const pids = server.pids();
+  await settle(2000);
+  const server0 = sumRss(pids);
+  const rabbit0 = options.rabbitPid === null ? null : rssKB(options.rabbitPid);
+  const fleets = await Fleets.start(
+    server.url,
+    devices.map((d) => d.clients[0]!),
+  );
+  try {
+    log(`connecting ${devices.length} devices`);
+    const connect = await fleets.connect(180_000);
+    log(
+      `  ${connect.devices - connect.failed} connected in ${connect.seconds.toFixed(1)} s ` +
+        `(${connect.retries} retried, ${connect.failed} failed)`,
+    );
+    // Let the handshakes' garbage go and the memory settle before reading it.
+    await settle(5000);
+    const connected = connect.devices - connect.failed;
+    const server1 = sumRss(pids);
+    const rabbit1 = options.rabbitPid === null ? null : rssKB(options.rabbitPid);
+    const perDevice = (a: number | null, b: number | null) =>
+      a === null || b === null || connected === 0 ? null : (b - a) / connected;
+    const channels = await gauge(server.url, 'push_broker_consumer_channels');
+    const consumerConnections = await gauge(server.url, 'push_broker_consumer_connections');
+
+    let latency: OpenLoopResult | null = null;
+    if (options.latency) {
+      log(
+        `pushing ${options.latency.rate}/s for ${options.latency.seconds} s while all are connected`,
+      );
+      latency = await runOpenLoop({
+        host: server.host,
+        port: server.port,
+        rate: options.latency.rate,
+        seconds: options.latency.seconds,
+        targets: devices.map((d) => ({ token: d.token, body: d.bodies[0]!, devices: 1 })),
+        fleets,
+      });
+    }
+    const { drops } = await fleets.arrivals();
+
+    let herd: ConnectOutcome | null = null;
+    if (options.herd) {
+      log(`herd: all ${devices.length} devices drop and reconnect at once`);
+      herd = await fleets.herd(180_000);
+      log(
+        `  back in ${herd.seconds.toFixed(1)} s (${herd.retries} retried, ${herd.failed} failed)`,
+      );
+    }
+    return {
+      devices: devices.length,
+      connect,
+      serverKBPerDevice: perDevice(server0, server1),
+      rabbitKBPerDevice: perDevice(rabbit0, rabbit1),
+      channels,
+      consumerConnections,
+      latency,
+      herd,
+      drops,
+    };
+  } finally {
+    await fleets.close();
+  }
+}
