@@ -2,6 +2,7 @@
 // own process (load generator and WebSocket clients, or the amqplib publisher/consumers),
 // the server child, and RabbitMQ — so the report can say where the cores went. Linux only
 // (/proc); elsewhere the figures are simply absent.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux we target. */
@@ -55,8 +56,27 @@ function procCpuSeconds(pid: number): number | null {
   }
 }
 
-/** RabbitMQ's Erlang VM on this machine, found by its process name; null if not found. */
+/**
+ * The Erlang VM of the RabbitMQ node the benchmark uses (the default one on 5672): asked of
+ * rabbitmqctl, since tests may run further nodes of their own beside it; failing that, the
+ * first beam.smp found.
+ */
 export function findRabbitPid(): number | null {
+  try {
+    const status = execFileSync('rabbitmqctl', ['-q', 'status'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin` },
+    });
+    const pid = /OS PID: (\d+)/.exec(status)?.[1];
+    if (pid) return Number(pid);
+  } catch {
+    // rabbitmqctl missing or not allowed (not root): look for the process instead
+  }
+  return findBeamPid();
+}
+
+function findBeamPid(): number | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
