@@ -276,7 +276,7 @@ export class Session {
         if (!message) return; // already acked, or never sent on this socket
         this.state.unacked.delete(frame.id);
         this.state.consumer.ack(message);
-        this.deps.metrics.acks.inc();
+        this.deps.metrics.countAck();
         if (this.deps.log.isLevelEnabled('info')) {
           this.deps.log.info({ event: 'push.acked', messageId: shortId(frame.id) }, 'acked');
         }

@@ -14,14 +14,48 @@ import type { ProcessGroup } from '../workers/group.js';
 
 export type BackingService = 'rabbitmq' | 'memcached' | 'database';
 
+/**
+ * Counts of a per-message counter kept as plain numbers, handed to prom-client when it is
+ * scraped. prom-client hashes and validates the label object on every inc(), children
+ * included: a few µs per message, a measurable share of a push (docs/performance.md).
+ */
+class LocalCounts<L extends string> {
+  private readonly counts = new Map<
+    string,
+    { labels: Partial<Record<L, string>>; n: number; synced: number }
+  >();
+
+  add(key: string, labels: () => Partial<Record<L, string>>): void {
+    const entry = this.counts.get(key);
+    if (entry) entry.n++;
+    else this.counts.set(key, { labels: labels(), n: 1, synced: 0 });
+  }
+
+  /** Adds to `counter` what was counted here since the last sync. */
+  sync(counter: Counter<L>): void {
+    for (const entry of this.counts.values()) {
+      if (entry.n === entry.synced) continue;
+      counter.inc(entry.labels, entry.n - entry.synced);
+      entry.synced = entry.n;
+    }
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
+  private readonly localRequests = new LocalCounts<'route' | 'method' | 'status'>();
+  private readonly localAccepted = new LocalCounts<'urgency'>();
+  private readonly localDeliveries = new LocalCounts<'redelivered'>();
+  private localAcks = 0;
+  private syncedAcks = 0;
+
+  readonly httpRequests: Counter<'route' | 'method' | 'status'> = new Counter({
     name: 'push_http_requests_total',
     help: 'HTTP requests by route and status',
     labelNames: ['route', 'method', 'status'] as const,
     registers: [this.registry],
+    collect: (): void => this.localRequests.sync(this.httpRequests),
   });
   readonly httpDuration = new Histogram({
     name: 'push_http_request_duration_seconds',
@@ -30,11 +64,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly pushesAccepted = new Counter({
+  readonly pushesAccepted: Counter<'urgency'> = new Counter({
     name: 'push_pushes_accepted_total',
     help: 'Pushes stored durably (201)',
     labelNames: ['urgency'] as const,
     registers: [this.registry],
+    collect: (): void => this.localAccepted.sync(this.pushesAccepted),
   });
   readonly pushesRejected = new Counter({
     name: 'push_pushes_rejected_total',
@@ -42,16 +77,22 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly deliveries = new Counter({
+  readonly deliveries: Counter<'redelivered'> = new Counter({
     name: 'push_deliveries_total',
     help: 'Notifications sent to a connected client (redeliveries included)',
     labelNames: ['redelivered'] as const,
     registers: [this.registry],
+    collect: (): void => this.localDeliveries.sync(this.deliveries),
   });
-  readonly acks = new Counter({
+  readonly acks: Counter = new Counter({
     name: 'push_acks_total',
     help: 'Notifications acknowledged by clients',
     registers: [this.registry],
+    collect: (): void => {
+      if (this.localAcks === this.syncedAcks) return;
+      this.acks.inc(this.localAcks - this.syncedAcks);
+      this.syncedAcks = this.localAcks;
+    },
   });
   readonly expired = new Counter({
     name: 'push_expired_total',
@@ -139,32 +180,26 @@ export class Metrics {
 
   // The per-message counters, resolved once per label value: prom-client hashes the label
   // object on every inc(), a measurable share of a push's CPU (docs/performance.md).
-  private readonly deliveredFirst = this.deliveries.labels('false');
-  private readonly deliveredAgain = this.deliveries.labels('true');
-  private readonly acceptedByUrgency = new Map<string, Counter.Internal>();
-  private readonly requestsByKey = new Map<string, Counter.Internal>();
-
   countDelivery(redelivered: boolean): void {
-    (redelivered ? this.deliveredAgain : this.deliveredFirst).inc();
+    const value = redelivered ? 'true' : 'false';
+    this.localDeliveries.add(value, () => ({ redelivered: value }));
+  }
+
+  countAck(): void {
+    this.localAcks++;
   }
 
   countAccepted(urgency: string): void {
-    let child = this.acceptedByUrgency.get(urgency);
-    if (!child) {
-      child = this.pushesAccepted.labels(urgency);
-      this.acceptedByUrgency.set(urgency, child);
-    }
-    child.inc();
+    this.localAccepted.add(urgency, () => ({ urgency }));
   }
 
+  /** For the node:http fast paths; Hono's routes count with httpRequests.inc directly. */
   countRequest(route: string, method: string, status: number): void {
-    const key = `${method} ${route} ${status}`;
-    let child = this.requestsByKey.get(key);
-    if (!child) {
-      child = this.httpRequests.labels(route, method, String(status));
-      this.requestsByKey.set(key, child);
-    }
-    child.inc();
+    this.localRequests.add(`${method} ${route} ${status}`, () => ({
+      route,
+      method,
+      status: String(status),
+    }));
   }
 
   constructor(options: { processMetrics?: boolean } = {}) {
