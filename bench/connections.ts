@@ -15,6 +15,8 @@ export interface ConnectionsOptions {
   /** Pushes per second while everything is connected, and for how long; null: none. */
   latency: { rate: number; seconds: number } | null;
   herd: boolean;
+  /** How long idle memory is watched after connecting; 30 s by default. */
+  idleSettleMs?: number;
   log(line: string): void;
 }
 
@@ -85,7 +87,7 @@ export async function runConnections(options: ConnectionsOptions): Promise<Conne
     // every 2 s for up to IDLE_SETTLE_MS and keep the lowest.
     let server1: number | null = null;
     let rabbit1: number | null = null;
-    for (let waited = 0; waited < IDLE_SETTLE_MS; waited += 2000) {
+    for (let waited = 0; waited < (options.idleSettleMs ?? IDLE_SETTLE_MS); waited += 2000) {
       await settle(2000);
       const s = sumRss(pids);
       const r = options.rabbitPid === null ? null : rssKB(options.rabbitPid);

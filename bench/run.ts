@@ -285,6 +285,7 @@ async function main(): Promise<void> {
         devices,
         latency: { rate: settings.openLoopRate, seconds: settings.openLoopSeconds },
         herd: args.herd,
+        idleSettleMs: quick ? 16_000 : 30_000,
         log: section('connections'),
       });
     } finally {
