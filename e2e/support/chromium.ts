@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { extensionDirFor } from './extension-build.js';
 import {
   type BrowserUnderTest,
   DOCUMENT_LOADED,
@@ -51,7 +52,8 @@ function wrap(page: Page): UiPage {
   };
 }
 
-export async function launchChromium(extensionDir: string): Promise<BrowserUnderTest> {
+export async function launchChromium(buildDir: string): Promise<BrowserUnderTest> {
+  const extensionDir = extensionDirFor(buildDir, 'chromium');
   const profile = mkdtempSync(join(tmpdir(), 'push-e2e-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,

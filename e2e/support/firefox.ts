@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { extensionDirFor } from './extension-build.js';
 import { type BrowserUnderTest, DOCUMENT_LOADED, pollUntil, type UiPage } from './ui-page.js';
 
 export const GECKO_ID = 'push-service@push-service.invalid';
@@ -47,7 +48,7 @@ async function findPage(find: () => Promise<Page | null>, timeoutMs = 30_000): P
   throw new Error('no add-on prompt window appeared');
 }
 
-export async function launchFirefox(extensionDir: string): Promise<BrowserUnderTest> {
+export async function launchFirefox(buildDir: string): Promise<BrowserUnderTest> {
   const profile = mkdtempSync(join(tmpdir(), 'push-e2e-firefox-'));
   const browser: Browser = await puppeteer.launch({
     browser: 'firefox',
@@ -67,7 +68,7 @@ export async function launchFirefox(extensionDir: string): Promise<BrowserUnderT
       'network.connectivity-service.enabled': false,
     },
   });
-  await browser.installExtension(extensionDir);
+  await browser.installExtension(extensionDirFor(buildDir, 'firefox'));
   const extensionBase = `moz-extension://${EXTENSION_UUID}/`;
   return {
     name: 'firefox',

@@ -47,7 +47,17 @@ export function createBackground(browser: Browser) {
   const log = new NotificationLog(local, new SerialQueue());
   const seen = new SeenIds(local, new SerialQueue());
   const pageTabs = new PageTabs(session, new SerialQueue());
-  const system = new SystemNotifications(browser, log);
+  const system = new SystemNotifications(
+    {
+      notifications: browser.notifications,
+      // The toolbar button is `action` in Manifest V3 (Chromium) and `browserAction` in the
+      // Manifest V2 build for Firefox (extension/build/manifests.ts).
+      action: browser.action ?? browser.browserAction,
+      tabs: browser.tabs,
+      runtime: browser.runtime,
+    },
+    log,
+  );
 
   const account = new AccountService({
     accounts,
