@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects so each kind of test gets the timeouts and parallelism it needs:
 // unit tests are pure, integration tests talk to the real RabbitMQ/memcached/database,
-// e2e tests drive real browsers and must not compete for the two cores.
+// e2e tests drive real browsers and must not compete for the two cores. The idle-connection
+// test (e2e/idle.test.ts) mostly waits five minutes with idle browsers: as a project of its
+// own it runs beside the other e2e files instead of after them.
 export default defineConfig({
   test: {
     projects: [
@@ -33,9 +35,18 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
+          exclude: ['e2e/idle.test.ts', '**/node_modules/**'],
           testTimeout: 240_000,
           hookTimeout: 240_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-idle',
+          include: ['e2e/idle.test.ts'],
+          testTimeout: 12 * 60_000,
+          hookTimeout: 240_000,
         },
       },
     ],

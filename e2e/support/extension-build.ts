@@ -30,7 +30,9 @@ export function ensureExtensionBuilt(): string {
  * The folder of `browser`'s build inside a build directory (what ensureExtensionBuilt returns);
  * a folder that holds a manifest itself is taken as it is.
  */
-export function extensionDirFor(dir: string, browser: 'firefox' | 'chromium'): string {
+export function extensionDirFor(buildDir: string, browser: 'firefox' | 'chromium'): string {
+  // Absolute: Firefox's remote agent takes no relative path.
+  const dir = resolve(buildDir);
   const flavour = join(dir, browser);
   if (existsSync(join(flavour, 'manifest.json'))) return flavour;
   if (existsSync(join(dir, 'manifest.json'))) return dir;
