@@ -193,6 +193,7 @@ export function createBackground(browser: Browser) {
     subscriptions,
     log,
     prompts,
+    dismissals,
     pairing,
     api,
     connectionState: async () => {
