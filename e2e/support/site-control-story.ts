@@ -3,9 +3,12 @@
 // account" first; a page that is not a secure context cannot reach the add-on even by forging
 // bridge messages; a site may ask only during a user gesture; unsubscribing several sites at
 // once makes each ask again, "Block" then silences one; three dismissed questions keep a site
-// quiet for a day. Run in each browser by e2e/sites-*.test.ts.
+// quiet for a day; a subscription whose meta the server swapped shows as an unknown site. Run in
+// each browser by e2e/sites-*.test.ts.
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/testing/test-server.js';
+import type { PushSubscriptionJSON } from '../../shared/protocol.js';
 import {
   chooseServerAndOptIn,
   fitPopup,
@@ -13,6 +16,7 @@ import {
   type OnStep,
   openOptions,
   openPopup,
+  signIn,
   signUp,
   siteDecisionIn,
   subscriptionRow,
@@ -21,10 +25,36 @@ import {
 import { ensureExtensionBuilt } from './extension-build.js';
 import { uiCall } from './idle-device.js';
 import { saveScreenshot } from './screenshots.js';
-import { startTestSite, type TestSite } from './test-site.js';
+import { sendPush, startTestSite, type TestSite } from './test-site.js';
 import { type BrowserUnderTest, EXTENSION_PAGE_READY, type UiPage } from './ui-page.js';
 
 const PASSWORD = 'a site of my own';
+
+/**
+ * What a malicious server (or one holding a stolen token) could do: swap the sealed metas of
+ * two subscriptions, found by their endpoints, straight in the test server's SQLite file.
+ */
+function swapMetas(server: TestServer, endpointA: string, endpointB: string): void {
+  const { database } = server.config;
+  if (database.kind !== 'sqlite') throw new Error('the test server uses SQLite');
+  const db = new Database(database.path);
+  try {
+    const token = (endpoint: string) => endpoint.split('/push/')[1] ?? '';
+    const meta = db.prepare<[string], { meta: string }>(
+      'SELECT meta FROM subscriptions WHERE token = ?',
+    );
+    const set = db.prepare('UPDATE subscriptions SET meta = ? WHERE token = ?');
+    const a = meta.get(token(endpointA))?.meta;
+    const b = meta.get(token(endpointB))?.meta;
+    if (!a || !b) throw new Error('no such subscriptions');
+    db.transaction(() => {
+      set.run(b, token(endpointA));
+      set.run(a, token(endpointB));
+    })();
+  } finally {
+    db.close();
+  }
+}
 
 /** What a test-site page recorded about its navigator.push call (test-site.ts). */
 interface Outcome {
@@ -74,6 +104,7 @@ function siteControlStory(launch: (buildDir: string) => Promise<BrowserUnderTest
   let site: TestSite;
   let browser: BrowserUnderTest;
   const username = `sites${Date.now().toString(36)}`;
+  let recoveryKey: string;
 
   beforeAll(async () => {
     const buildDir = ensureExtensionBuilt();
@@ -111,7 +142,7 @@ function siteControlStory(launch: (buildDir: string) => Promise<BrowserUnderTest
     await chooseServerAndOptIn(options, server.config.publicUrl);
     await options.waitFor(`${hint}.startsWith('On. Create an account')`);
     await shot('options', options);
-    await signUp(options, username, PASSWORD);
+    recoveryKey = await signUp(options, username, PASSWORD);
     await options.waitFor(`${hint}.startsWith('On: websites can ask')`);
     await options.close();
   });
@@ -272,6 +303,63 @@ function siteControlStory(launch: (buildDir: string) => Promise<BrowserUnderTest
     expect(await subscribeAnswering(browser, site.otherOriginUrl, 'allow')).toMatchObject({
       state: 'done',
     });
+  });
+
+  it('shows a subscription whose meta was swapped as an unknown site, not as the site', async () => {
+    // Two sites (the second on another port), subscribed as usual.
+    const bank = await startTestSite();
+    try {
+      expect(await subscribeAnswering(browser, bank.url, 'allow')).toMatchObject({
+        state: 'done',
+      });
+      const subscriptionOf = async (url: string) => {
+        const page = await browser.newPage();
+        await page.open(`${url}/`);
+        const json = await page.evaluate<PushSubscriptionJSON>(
+          'navigator.push.getSubscription().then((s) => s.toJSON())',
+        );
+        await page.close();
+        return json;
+      };
+      const evil = await subscriptionOf(site.otherOriginUrl);
+      const bankSubscription = await subscriptionOf(bank.url);
+      swapMetas(server, evil.endpoint, bankSubscription.endpoint);
+      const options = await openOptions(browser);
+      // This browser verified both when it made them; a fresh start of the add-on (signing
+      // in again, as on a new device) reads them from the server.
+      await options.click('#signout');
+      await options.waitFor("!document.getElementById('signed-out').hidden");
+      expect(await signIn(options, username, PASSWORD, recoveryKey)).toBeNull();
+      await options.close();
+
+      const popup = await openPopup(browser);
+      await popup.waitFor(
+        "document.querySelectorAll('#subscriptions li.subscription').length === 2",
+      );
+      expect(
+        await popup.evaluate(
+          "[...document.querySelectorAll('#subscriptions li.subscription')].map((li) => [li.dataset.origin, li.querySelector('.title').textContent])",
+        ),
+      ).toEqual([
+        ['', 'Unknown site'],
+        ['', 'Unknown site'],
+      ]);
+      // A message the one site sends is not shown as coming from the other.
+      const sent = await sendPush(
+        evil,
+        JSON.stringify({ title: 'Your bank account is locked', body: 'Log in here' }),
+        site.vapid,
+      );
+      expect(sent.status).toBe(201);
+      const note =
+        "[...document.querySelectorAll('#notifications li.notification')].find((li) => li.textContent.includes('account is locked'))";
+      await popup.waitFor(`${note} !== undefined`);
+      const text = await popup.evaluate<string>(`${note}.textContent`);
+      expect(text).not.toContain(new URL(bank.url).host);
+      await popup.close();
+    } finally {
+      await bank.close();
+    }
   });
 }
 

@@ -236,7 +236,7 @@ describe('handlePageRequest: subscribe', () => {
         applicationServerKey: KEY,
       }),
     ).toMatchObject({ ok: true, value: { applicationServerKey: KEY } });
-    expect(server.subscriptions.size).toBe(1);
+    expect(server.subscriptions.size).toBe(2); // the subscription and its binding record
   });
 
   it('rejects a key the server finds invalid with InvalidAccessError', async () => {
