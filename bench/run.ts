@@ -1,6 +1,7 @@
 // `npm run bench` (via scripts/bench.sh): (a) the raw RabbitMQ ceiling and (b) the full
 // path through the server, for 1 user × 1 client and for many users × 2 clients, in one
-// run on this machine; prints a table and writes bench/results/latest.json.
+// run on this machine; prints a table and writes bench/results/latest.json. Then (c) the
+// add-on in idle browsers (bench/idle-browsers.ts, its own knobs; BENCH_IDLE_MINUTES=0 skips).
 //
 // Knobs (environment), with their defaults:
 //   BENCH_MESSAGES=20000   messages per timed phase
@@ -26,6 +27,7 @@ import {
 } from '../shared/crypto/index.js';
 import { findRabbitPid } from './cpu.js';
 import { runFullPath } from './full-path.js';
+import { benchIdleBrowsers } from './idle-browsers.js';
 import type { PhaseResult, Shape } from './phase.js';
 import { runRabbitCeiling } from './rabbit-ceiling.js';
 import { type BenchReport, formatReport, writeReport } from './report.js';
@@ -231,6 +233,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatReport(report)}\nJSON: ${RESULTS}\n`);
   const failed = report.shapes.some((s) => s.rabbitmq.problems.length || s.server.problems.length);
   if (failed) process.exitCode = 1;
+  // (c) the add-on in idle browsers: reconnects per hour, idle-then-push latency.
+  if (!(await benchIdleBrowsers(section('(c) idle browsers')))) process.exitCode = 1;
 }
 
 function ratio(server: PhaseResult, rabbit: PhaseResult): number {
