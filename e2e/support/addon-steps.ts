@@ -9,6 +9,13 @@ export const js = (value: unknown) => JSON.stringify(value);
 export type OnStep = (name: string, page: UiPage) => Promise<void>;
 const nothing: OnStep = async () => {};
 
+/** Calls the add-on's background from one of its own pages (ui-api.ts), as its pages do. */
+export function uiCall<T>(page: UiPage, method: string, params?: Record<string, unknown>) {
+  return page.evaluate<T>(
+    `(globalThis.browser ?? globalThis.chrome).runtime.sendMessage(${js({ kind: 'ui', method, params })}).then((r) => { if (!r.ok) throw new Error(r.error.message); return r.value; })`,
+  );
+}
+
 export async function openOptions(browser: BrowserUnderTest): Promise<UiPage> {
   const options = await browser.newPage();
   await options.setViewport(1000, 1100);

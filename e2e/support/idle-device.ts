@@ -10,16 +10,9 @@ import { expect } from 'vitest';
 import { shortId } from '../../server/observability/logger.js';
 import type { TestServer } from '../../server/testing/test-server.js';
 import type { PushSubscriptionJSON } from '../../shared/protocol.js';
-import { chooseServerAndOptIn, js, openOptions, openPopup, signUp } from './addon-steps.js';
+import { chooseServerAndOptIn, js, openOptions, openPopup, signUp, uiCall } from './addon-steps.js';
 import { sendPush, type TestSite } from './test-site.js';
-import { type DetachableBrowser, EXTENSION_PAGE_READY, type UiPage, waitUntil } from './ui-page.js';
-
-/** Calls the add-on's background from one of its own pages (ui-api.ts), as its pages do. */
-export function uiCall<T>(page: UiPage, method: string, params?: Record<string, unknown>) {
-  return page.evaluate<T>(
-    `(globalThis.browser ?? globalThis.chrome).runtime.sendMessage(${js({ kind: 'ui', method, params })}).then((r) => { if (!r.ok) throw new Error(r.error.message); return r.value; })`,
-  );
-}
+import { type DetachableBrowser, EXTENSION_PAGE_READY, waitUntil } from './ui-page.js';
 
 export interface ReadyDevice {
   browser: DetachableBrowser;

@@ -20,10 +20,10 @@ import {
   signUp,
   siteDecisionIn,
   subscriptionRow,
+  uiCall,
   unsubscribeInPopup,
 } from './addon-steps.js';
 import { ensureExtensionBuilt } from './extension-build.js';
-import { uiCall } from './idle-device.js';
 import { saveScreenshot } from './screenshots.js';
 import { sendPush, startTestSite, type TestSite } from './test-site.js';
 import { type BrowserUnderTest, EXTENSION_PAGE_READY, type UiPage } from './ui-page.js';
