@@ -124,11 +124,17 @@ export async function launchChromium(buildDir: string): Promise<BrowserUnderTest
       const versions: Array<{ versionId: string; runningStatus: string; scriptURL: string }> = [];
       session.on('ServiceWorker.workerVersionUpdated', (event) => versions.push(...event.versions));
       await session.send('ServiceWorker.enable');
-      const ours = () => versions.filter((v) => v.scriptURL.startsWith(extensionBase)).at(-1);
-      await waitUntil(() => ours(), 'the service worker', 10_000);
-      await session.send('ServiceWorker.stopWorker', { versionId: ours()!.versionId });
+      const ours = () => versions.filter((v) => v.scriptURL.startsWith(extensionBase));
+      await waitUntil(() => ours().length, 'the service worker', 10_000);
+      const before = versions.length;
+      await session.send('ServiceWorker.stopWorker', { versionId: ours().at(-1)!.versionId });
+      // Any "stopped" since the command counts: an open add-on page may wake the worker again
+      // within milliseconds, before a poll would see the state.
       await waitUntil(
-        () => ours()?.runningStatus === 'stopped',
+        () =>
+          versions
+            .slice(before)
+            .some((v) => v.scriptURL.startsWith(extensionBase) && v.runningStatus === 'stopped'),
         'the service worker to stop',
         10_000,
       );
