@@ -2,9 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects so each kind of test gets the timeouts and parallelism it needs:
 // unit tests are pure, integration tests talk to the real RabbitMQ/memcached/database,
-// e2e tests drive real browsers and must not compete for the two cores. The idle-connection
-// test (e2e/idle.test.ts) mostly waits five minutes with idle browsers: as a project of its
-// own it runs beside the other e2e files instead of after them.
+// e2e tests drive real browsers and must not compete for the two cores. Vitest runs projects
+// in groups (sequence.groupOrder), one group after another: unit and integration first, then
+// the e2e files one at a time, then the idle-connection test. That test only reads what
+// e2e/idle.global-setup.ts started measuring when the run began: its five idle minutes pass
+// while the other tests run instead of after them.
 export default defineConfig({
   test: {
     projects: [
@@ -39,14 +41,16 @@ export default defineConfig({
           testTimeout: 240_000,
           hookTimeout: 240_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
         test: {
           name: 'e2e-idle',
           include: ['e2e/idle.test.ts'],
-          testTimeout: 12 * 60_000,
-          hookTimeout: 240_000,
+          globalSetup: ['e2e/idle.global-setup.ts'],
+          testTimeout: 15 * 60_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
