@@ -4,7 +4,9 @@
 //     device and 1000 users × 2 devices: deliveries/s, b/a, server CPU µs per delivery;
 //   - push latency (POST → WebSocket frame) at 1000 pushes/s offered to 100 devices;
 //   - connected devices: memory per device (server, RabbitMQ), channels, connect time,
-//     push latency at 1000/s while they are all connected, and a herd reconnecting at once.
+//     push latency at 1000/s while they are all connected, and a herd reconnecting at once;
+//   - (full run only) the add-on in idle Firefox ESR and Chromium: reconnects per hour and
+//     idle-then-push latency (bench/idle-browsers.ts; BENCH_IDLE_MINUTES=0 skips it).
 // Prints a table with the targets and writes bench/results/latest.json.
 //
 //   npm run bench                  full run (20,000 connected devices; ~6 minutes)
@@ -33,6 +35,7 @@ import { findRabbitPid } from './cpu.js';
 import { DEVICES_PER_FLEET, Fleets } from './fleets.js';
 import { measureFloor } from './floor.js';
 import { runFullPath } from './full-path.js';
+import { benchIdleBrowsers } from './idle-browsers.js';
 import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import type { PhaseResult, Shape } from './phase.js';
 import { runRabbitCeiling } from './rabbit-ceiling.js';
@@ -334,6 +337,9 @@ async function main(): Promise<void> {
     (openLoop?.missing ?? 0) > 0 ||
     (connections?.latency?.missing ?? 0) > 0;
   if (problems) process.exitCode = 1;
+  if (args.mode === 'full' && !(await benchIdleBrowsers(section('idle browsers')))) {
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

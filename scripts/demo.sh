@@ -43,8 +43,8 @@ cat >&2 <<TEXT
 
   1. Load the add-on
      Firefox:  about:debugging#/runtime/this-firefox → "Load Temporary Add-on…"
-               → choose $(pwd)/dist/extension/manifest.json
-     Chromium: chrome://extensions → Developer mode → "Load unpacked" → $(pwd)/dist/extension
+               → choose $(pwd)/dist/extension/firefox/manifest.json
+     Chromium: chrome://extensions → Developer mode → "Load unpacked" → $(pwd)/dist/extension/chromium
   2. Open the add-on's settings (toolbar button → Settings): turn notifications on, keep the
      server $PUBLIC_URL, create an account and save the recovery key.
   3. Open http://127.0.0.1:$AUCTION_PORT/items/lamp, bid with "Notify me if I'm outbid"

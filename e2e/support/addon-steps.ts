@@ -9,6 +9,13 @@ export const js = (value: unknown) => JSON.stringify(value);
 export type OnStep = (name: string, page: UiPage) => Promise<void>;
 const nothing: OnStep = async () => {};
 
+/** Calls the add-on's background from one of its own pages (ui-api.ts), as its pages do. */
+export function uiCall<T>(page: UiPage, method: string, params?: Record<string, unknown>) {
+  return page.evaluate<T>(
+    `(globalThis.browser ?? globalThis.chrome).runtime.sendMessage(${js({ kind: 'ui', method, params })}).then((r) => { if (!r.ok) throw new Error(r.error.message); return r.value; })`,
+  );
+}
+
 export async function openOptions(browser: BrowserUnderTest): Promise<UiPage> {
   const options = await browser.newPage();
   await options.setViewport(1000, 1100);
@@ -16,9 +23,12 @@ export async function openOptions(browser: BrowserUnderTest): Promise<UiPage> {
   return options;
 }
 
+/** The popup's own width (popup.css: 25rem of 14 px), as the browser's popup panel has it. */
+const POPUP_WIDTH = 350;
+
 export async function openPopup(browser: BrowserUnderTest): Promise<UiPage> {
   const popup = await browser.newPage();
-  await popup.setViewport(370, 760);
+  await popup.setViewport(POPUP_WIDTH, 760);
   await popup.open(`${browser.extensionBase}ui/popup.html`, EXTENSION_PAGE_READY);
   return popup;
 }
@@ -121,3 +131,43 @@ export const subscriptionRow = (origin: string) =>
 
 export const hasNotification = (text: string) =>
   `[...document.querySelectorAll('#notifications li.notification')].some((li) => li.textContent.includes(${js(text)}))`;
+
+/**
+ * In the popup: ticks the subscriptions of `origins` (or "Select all"), presses Unsubscribe
+ * and confirms; resolves to what the popup then says.
+ */
+export async function unsubscribeInPopup(
+  popup: UiPage,
+  origins: readonly string[] | 'all',
+  onStep: OnStep = nothing,
+): Promise<string> {
+  if (origins === 'all') {
+    await popup.click('#select-all');
+  } else {
+    for (const origin of origins) {
+      await popup.waitFor(`document.querySelector(${js(subscriptionRow(origin))}) !== null`);
+      await popup.click(`${subscriptionRow(origin)} input[type=checkbox]`);
+    }
+  }
+  await popup.click('#unsubscribe');
+  await popup.waitFor("!document.getElementById('unsubscribe-confirm').hidden");
+  await onStep('unsubscribe', popup);
+  await popup.click('#unsubscribe-yes');
+  await popup.waitFor("!document.getElementById('unsubscribed').hidden");
+  return popup.evaluate<string>("document.getElementById('unsubscribed-text').textContent");
+}
+
+/** In the settings: the Allow / Block / Ask shown for `origin`, or null when it is not listed. */
+export function siteDecisionIn(options: UiPage, origin: string): Promise<string | null> {
+  return options.evaluate<string | null>(
+    `document.querySelector(${js(`#sites li.site[data-origin="${origin}"] select`)})?.value ?? null`,
+  );
+}
+
+/** Sizes the window to the popup's content, as the browser's popup panel does (screenshots). */
+export async function fitPopup(popup: UiPage): Promise<void> {
+  const height = await popup.evaluate<number>(
+    'Math.ceil(document.body.getBoundingClientRect().height)',
+  );
+  await popup.setViewport(POPUP_WIDTH, Math.min(Math.max(height, 200), 1200));
+}

@@ -8,20 +8,26 @@ import { startTestServer, type TestServer } from '../../server/testing/test-serv
 import {
   bidWithNotification,
   chooseServerAndOptIn,
+  fitPopup,
   hasNotification,
   js,
   type OnStep,
   openOptions,
   openPopup,
   signUp,
+  siteDecisionIn,
   subscriptionRow,
+  unsubscribeInPopup,
 } from './addon-steps.js';
 import { ensureExtensionBuilt } from './extension-build.js';
 import { saveScreenshot } from './screenshots.js';
 import type { BrowserUnderTest } from './ui-page.js';
 
+/** The settings page is photographed fresh, right after install, by the control story. */
 function screenshots(browserName: string): OnStep {
-  return (name, page) => saveScreenshot(page, `${browserName}-${name}`);
+  return async (name, page) => {
+    if (name !== 'options') await saveScreenshot(page, `${browserName}-${name}`);
+  };
 }
 
 /** A second bidder, on the demo's HTTP API. */
@@ -145,6 +151,7 @@ function auctionStory(launch: (extensionDir: string) => Promise<BrowserUnderTest
     await popup.close();
     const fresh = await openPopup(browser);
     await fresh.waitFor(`document.querySelector(${js(subscriptionRow(demo.url))}) !== null`);
+    await fitPopup(fresh);
     await onStep('popup', fresh);
     await fresh.close();
   });
@@ -181,15 +188,12 @@ function auctionStory(launch: (extensionDir: string) => Promise<BrowserUnderTest
   });
 
   it('unsubscribes in the popup, after which the demo gets 410', async () => {
+    const options = await openOptions(browser);
+    expect(await siteDecisionIn(options, blockedDemo.url)).toBe('block');
+    await options.close();
     const popup = await openPopup(browser);
-    const row = subscriptionRow(demo.url);
-    await popup.waitFor(`document.querySelector(${js(row)}) !== null`);
-    const blockedSelect = `#sites li.site[data-origin="${blockedDemo.url}"] select`;
-    expect(await popup.evaluate(`document.querySelector(${js(blockedSelect)}).value`)).toBe(
-      'block',
-    );
-    await popup.click(`${row} button`);
-    await popup.waitFor(`document.querySelector(${js(row)}) === null`);
+    expect(await unsubscribeInPopup(popup, [demo.url])).toMatch(/^Unsubscribed from /);
+    await popup.waitFor(`document.querySelector(${js(subscriptionRow(demo.url))}) === null`);
     await popup.close();
 
     await bid(demo, 'alice', 40);

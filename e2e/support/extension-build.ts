@@ -1,4 +1,5 @@
 // The e2e tests run against the built add-on; build it unless dist/ is newer than every source.
+// The build has one folder per browser (dist/extension/firefox, dist/extension/chromium).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,4 +24,17 @@ export function ensureExtensionBuilt(): string {
   if (result.status !== 0)
     throw new Error(`building the add-on failed:\n${result.stdout}\n${result.stderr}`);
   return EXTENSION_DIR;
+}
+
+/**
+ * The folder of `browser`'s build inside a build directory (what ensureExtensionBuilt returns);
+ * a folder that holds a manifest itself is taken as it is.
+ */
+export function extensionDirFor(buildDir: string, browser: 'firefox' | 'chromium'): string {
+  // Absolute: Firefox's remote agent takes no relative path.
+  const dir = resolve(buildDir);
+  const flavour = join(dir, browser);
+  if (existsSync(join(flavour, 'manifest.json'))) return flavour;
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  throw new Error(`no ${browser} build of the add-on in ${dir}`);
 }

@@ -5,6 +5,12 @@
 export interface UiPage {
   /** Navigates and waits for `readyExpression` (default: the document finished loading). */
   open(url: string, readyExpression?: string): Promise<void>;
+  /**
+   * Navigates to a web page without evaluating anything in it. Puppeteer evaluates with
+   * transient user activation (WebDriver BiDi `userActivation: true`), so a page that must run
+   * without a user gesture is opened this way and reports through its server instead.
+   */
+  goto(url: string): Promise<void>;
   click(selector: string): Promise<void>;
   fill(selector: string, value: string): Promise<void>;
   /** Waits until the expression is truthy in the page. */
@@ -23,10 +29,28 @@ export interface BrowserUnderTest {
   newPage(): Promise<UiPage>;
   /** Resolves with the next add-on prompt window; call before triggering it. */
   nextPrompt(): Promise<UiPage>;
+  /** A page already open (or opening) at an address starting with `prefix`, e.g. one the add-on opened. */
+  pageAt(prefix: string): Promise<UiPage>;
   /** Stops the background as the browser does when idle (Chromium's service worker). */
   stopBackground?(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A browser whose automation can let go of it: detach() closes every page and disconnects, so
+ * nothing but the browser itself can wake or hold the add-on; attach() connects again.
+ */
+export interface DetachableBrowser extends BrowserUnderTest {
+  detach(): Promise<void>;
+  attach(): Promise<void>;
+}
+
+/**
+ * A host name both browsers resolve to 127.0.0.1 (Chromium by a resolver rule, Firefox by a
+ * pref): `http://insecure.test:<port>` reaches a local test server but, unlike
+ * `http://127.0.0.1`, is not a secure context.
+ */
+export const INSECURE_HOST = 'insecure.test';
 
 /** The add-on's pages set data-ready once they have shown their state. */
 export const EXTENSION_PAGE_READY = "document.documentElement.dataset.ready === 'true'";

@@ -2,7 +2,6 @@
 // made here, on the device, and leaves it only as the recovery key the user writes down.
 import {
   decodeBase64Url,
-  decryptMeta,
   deriveMetaKey,
   encodeBase64Url,
   formatRecoveryKey,
@@ -16,6 +15,7 @@ import { isSignedIn } from './account-store.js';
 import { ApiError, NetworkError, type ServerApi } from './api-client.js';
 import { toUiError, UserError } from './errors.js';
 import type { SettingsStore } from './settings.js';
+import { opensWith } from './subscription-meta.js';
 
 export interface AccountDeps {
   accounts: AccountStore;
@@ -199,14 +199,8 @@ export class AccountService {
     }
     if (sealed.length === 0) return;
     const metaKey = deriveMetaKey(secretKey);
-    const opens = sealed.some((meta) => {
-      try {
-        decryptMeta(metaKey, meta);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    // Binding records (subscription-meta.ts) are sealed under the same key.
+    const opens = sealed.some((meta) => opensWith(metaKey, meta));
     if (opens) return;
     // Best effort: the wrong key is what the user must hear about; a device left behind shows
     // in the device list.

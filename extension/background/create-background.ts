@@ -18,6 +18,7 @@ import { PairingRequests } from './pairing/pairing-requests.js';
 import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
+import { PromptDismissals } from './prompt-dismissals.js';
 import { createReceiver } from './receiver.js';
 import { createRouter } from './router.js';
 import { SeenIds } from './seen-ids.js';
@@ -31,7 +32,13 @@ import { handleUiMessage, type UiContext } from './ui-handlers.js';
 type Browser = typeof browserApi;
 
 const CONNECTION_STATE_KEY = 'connectionState';
-/** Sent often enough that Chromium counts the socket as activity and keeps the worker alive. */
+/**
+ * Sent often enough that Chromium keeps the service worker running: since Chromium 116 a
+ * WebSocket message the worker sends counts as activity, and Chromium stops a worker after
+ * 30 s without any. Measured (docs/extension.md, "Staying connected"): with these pings the
+ * worker kept its connection through idle minutes; without them it was stopped within
+ * minutes, although the server pings every 30 s.
+ */
 const PING_INTERVAL_MS = 20_000;
 
 export function createBackground(browser: Browser) {
@@ -47,7 +54,17 @@ export function createBackground(browser: Browser) {
   const log = new NotificationLog(local, new SerialQueue());
   const seen = new SeenIds(local, new SerialQueue());
   const pageTabs = new PageTabs(session, new SerialQueue());
-  const system = new SystemNotifications(browser, log);
+  const system = new SystemNotifications(
+    {
+      notifications: browser.notifications,
+      // The toolbar button is `action` in Manifest V3 (Chromium) and `browserAction` in the
+      // Manifest V2 build for Firefox (extension/build/manifests.ts).
+      action: browser.action ?? browser.browserAction,
+      tabs: browser.tabs,
+      runtime: browser.runtime,
+    },
+    log,
+  );
 
   const account = new AccountService({
     accounts,
@@ -59,21 +76,30 @@ export function createBackground(browser: Browser) {
     },
   });
 
-  const prompts = new PromptManager({
-    async open(promptId) {
-      const window = await browser.windows.create({
-        url: browser.runtime.getURL(`ui/prompt.html?id=${encodeURIComponent(promptId)}`),
-        type: 'popup',
-        width: 460,
-        height: 320,
-        focused: true,
-      });
-      return window.id;
+  const dismissals = new PromptDismissals(local, new SerialQueue());
+  const prompts = new PromptManager(
+    {
+      async open(promptId) {
+        const window = await browser.windows.create({
+          url: browser.runtime.getURL(`ui/prompt.html?id=${encodeURIComponent(promptId)}`),
+          type: 'popup',
+          width: 460,
+          height: 320,
+          focused: true,
+        });
+        return window.id;
+      },
+      async close(windowId) {
+        await browser.windows.remove(windowId);
+      },
     },
-    async close(windowId) {
-      await browser.windows.remove(windowId);
+    {
+      onSettled(origin, outcome) {
+        if (outcome === 'dismissed') void dismissals.dismissed(origin);
+        else if (outcome !== 'failed') void dismissals.reset(origin);
+      },
     },
-  });
+  );
 
   const signedInAccount = async () => {
     const stored = await accounts.get();
@@ -167,6 +193,7 @@ export function createBackground(browser: Browser) {
     subscriptions,
     log,
     prompts,
+    dismissals,
     pairing,
     api,
     connectionState: async () => {
@@ -182,7 +209,7 @@ export function createBackground(browser: Browser) {
     extensionId: browser.runtime.id,
     extensionBaseUrl: browser.runtime.getURL(''),
     ui: (message) => handleUiMessage(uiContext, message),
-    page: (origin, tabId, request) =>
+    page: (origin, { tabId, userActivation }, request) =>
       handlePageRequest(
         {
           enabled: async () => (await settings.get()).enabled,
@@ -190,6 +217,7 @@ export function createBackground(browser: Browser) {
           decision: (o) => permissions.get(o),
           remember: (o, decision) => permissions.set(o, decision),
           ask: (o) => prompts.ask(o),
+          quietUntil: (o) => dismissals.quietUntil(o),
           subscriptions,
           toPage: (a, s) => pageSubscriptionOf(decodeBase64Url(a.secretKey), s),
           listen: (o) => pageTabs.add(tabId, o),
@@ -197,6 +225,7 @@ export function createBackground(browser: Browser) {
         },
         origin,
         request,
+        { userActivation },
       ),
   });
 

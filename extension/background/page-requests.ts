@@ -1,6 +1,8 @@
 // navigator.push requests from a page, answered for the origin the browser says the page has.
 // Errors become the DOMException names of the W3C Push API, so sites can handle them as they
-// would with a browser's own push service.
+// would with a browser's own push service. Asking the user follows the rules browsers apply to
+// Notification.requestPermission: only during a user gesture, one question per site at a time
+// (prompt.ts), and not again for a day after three dismissals (prompt-dismissals.ts).
 import type {
   PageError,
   PageRequest,
@@ -20,6 +22,8 @@ export interface PageRequestDeps {
   remember: (origin: string, decision: Decision) => Promise<void>;
   /** Asks the user in an extension window; null when they closed it without answering. */
   ask: (origin: string) => Promise<Decision | null>;
+  /** Until when the site may not ask, after three dismissals; null when it may. */
+  quietUntil: (origin: string) => Promise<Date | null>;
   subscriptions: {
     subscribe(
       account: SignedInAccount,
@@ -47,13 +51,20 @@ class PageFailure extends Error {
 
 const notAllowed = (message: string) => new PageFailure({ name: 'NotAllowedError', message });
 
+/** What the browser tells about the call (router.ts). */
+export interface PageCall {
+  /** The page had transient user activation: a click or key press a moment ago. */
+  userActivation: boolean;
+}
+
 export async function handlePageRequest(
   deps: PageRequestDeps,
   origin: string,
   request: PageRequest,
+  call: PageCall,
 ): Promise<PageResponse> {
   try {
-    return { ok: true, value: await answer(deps, origin, request) };
+    return { ok: true, value: await answer(deps, origin, request, call) };
   } catch (err) {
     if (err instanceof PageFailure) return { ok: false, error: err.error };
     if (err instanceof ApiError && err.status === 401) await deps.onUnauthorized();
@@ -65,10 +76,11 @@ async function answer(
   deps: PageRequestDeps,
   origin: string,
   request: PageRequest,
+  call: PageCall,
 ): Promise<PageResults[PageRequest['type']]> {
   switch (request.type) {
     case 'subscribe':
-      return subscribe(deps, origin, request.applicationServerKey);
+      return subscribe(deps, origin, request.applicationServerKey, call);
     case 'getSubscription': {
       const account = await usableAccount(deps);
       if (!account || (await deps.decision(origin)) === 'block') return null;
@@ -95,6 +107,7 @@ async function subscribe(
   deps: PageRequestDeps,
   origin: string,
   applicationServerKey: string | null,
+  call: PageCall,
 ): Promise<PageSubscription> {
   if (!(await deps.enabled())) {
     throw notAllowed('Push notifications are turned off in the Push Service add-on.');
@@ -105,6 +118,18 @@ async function subscribe(
   }
   let decision = await deps.decision(origin);
   if (decision === null) {
+    const quietUntil = await deps.quietUntil(origin);
+    if (quietUntil) {
+      throw notAllowed(
+        `The user dismissed this site's notification question three times; it is not asked again before ${quietUntil.toISOString()}.`,
+      );
+    }
+    // Without a gesture a site could open the question whenever it likes (on every page load).
+    if (!call.userActivation) {
+      throw notAllowed(
+        'subscribe() can ask the user only while handling a user gesture, such as a click.',
+      );
+    }
     decision = await deps.ask(origin);
     if (decision === null) throw notAllowed('The user did not allow notifications.');
     await deps.remember(origin, decision);

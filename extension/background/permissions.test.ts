@@ -30,6 +30,14 @@ describe('PermissionStore', () => {
     expect(await permissions.list()).toEqual([]);
   });
 
+  it('keeps a site listed as "ask", which asks again like no answer', async () => {
+    const permissions = store();
+    await permissions.set('https://a.example', 'allow');
+    await permissions.set('https://a.example', 'ask');
+    expect(await permissions.get('https://a.example')).toBeNull();
+    expect(await permissions.list()).toEqual([{ origin: 'https://a.example', decision: 'ask' }]);
+  });
+
   it('does not lose answers given at the same time', async () => {
     const permissions = store();
     await Promise.all(
@@ -52,7 +60,11 @@ describe('PermissionStore', () => {
       'https://ok.example': 'allow',
       'javascript:x': 'allow',
       'https://b.example': 'maybe',
+      'https://c.example': 'ask',
     });
-    expect(await permissions.list()).toEqual([{ origin: 'https://ok.example', decision: 'allow' }]);
+    expect(await permissions.list()).toEqual([
+      { origin: 'https://c.example', decision: 'ask' },
+      { origin: 'https://ok.example', decision: 'allow' },
+    ]);
   });
 });

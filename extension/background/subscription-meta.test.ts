@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deriveMetaKey, encryptMeta, generateSecretKey } from '../../shared/crypto/index.js';
 import { SubscriptionMeta } from '../../shared/protocol.js';
-import { AddonSubscriptionMeta, openMeta } from './subscription-meta.js';
+import {
+  AddonSubscriptionMeta,
+  openBinding,
+  openMeta,
+  opensWith,
+  sealBinding,
+} from './subscription-meta.js';
 
 const KEY = `B${'A'.repeat(86)}`;
 
@@ -30,15 +36,28 @@ describe('openMeta', () => {
     const origin = 'https://a.example';
     expect(
       openMeta(metaKey, encryptMeta(metaKey, { origin, createdAt, applicationServerKey: KEY })),
-    ).toEqual({ origin, createdAt, applicationServerKey: KEY });
+    ).toEqual({ origin, createdAt, applicationServerKey: KEY, bound: false });
     expect(
       openMeta(metaKey, encryptMeta(metaKey, { origin, createdAt, applicationServerKey: null })),
-    ).toEqual({ origin, createdAt, applicationServerKey: null });
+    ).toEqual({ origin, createdAt, applicationServerKey: null, bound: false });
     expect(openMeta(metaKey, encryptMeta(metaKey, { origin, createdAt }))).toEqual({
       origin,
       createdAt,
       applicationServerKey: undefined,
+      bound: false,
     });
+  });
+
+  it('says whether the meta was written with a binding record', () => {
+    const origin = 'https://a.example';
+    const sealed = encryptMeta(metaKey, {
+      origin,
+      createdAt,
+      applicationServerKey: null,
+      bound: true,
+    });
+    expect(openMeta(metaKey, sealed)?.bound).toBe(true);
+    expect(openMeta(metaKey, encryptMeta(metaKey, { origin, createdAt, bound: false }))).toBeNull();
   });
 
   it('gives null for another key, no meta, a non-web origin or a wrong shape', () => {
@@ -51,5 +70,36 @@ describe('openMeta', () => {
       null,
     );
     expect(openMeta(metaKey, encryptMeta(metaKey, { origin: 'https://a.example' }))).toBeNull();
+  });
+});
+
+describe('binding records', () => {
+  const metaKey = deriveMetaKey(generateSecretKey());
+  const binding = {
+    subscriptionId: 'sub-1',
+    origin: 'https://a.example',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    applicationServerKey: KEY,
+  };
+
+  it('open as binding records only, never as a site meta (and the other way round)', () => {
+    const sealed = sealBinding(metaKey, binding);
+    expect(openBinding(metaKey, sealed)).toEqual(binding);
+    expect(openMeta(metaKey, sealed)).toBeNull();
+    const site = encryptMeta(metaKey, { origin: binding.origin, createdAt: binding.createdAt });
+    expect(openBinding(metaKey, site)).toBeNull();
+    expect(opensWith(metaKey, sealed)).toBe(true);
+    expect(opensWith(metaKey, site)).toBe(true);
+  });
+
+  it('give null for another key, junk, or a non-web origin', () => {
+    const other = deriveMetaKey(generateSecretKey());
+    expect(openBinding(other, sealBinding(metaKey, binding))).toBeNull();
+    expect(opensWith(other, sealBinding(metaKey, binding))).toBe(false);
+    expect(openBinding(metaKey, null)).toBeNull();
+    expect(openBinding(metaKey, 'junk')).toBeNull();
+    expect(openBinding(metaKey, sealBinding(metaKey, { ...binding, origin: 'file:///x' }))).toBe(
+      null,
+    );
   });
 });

@@ -1,8 +1,13 @@
 // The user's subscriptions. The server holds the list (shared by all of the user's devices) but
 // only sees each one's `meta` sealed; this device opens it to learn which site a subscription
-// belongs to, and derives its keys from the secret key (docs/protocol.md §5). The meta also carries the
-// applicationServerKey given at subscribe time (the server's list does not return it), so every
-// device can enforce it; a local cache remembers what was opened.
+// belongs to, and derives its keys from the secret key (docs/protocol.md §5). The meta also
+// carries the applicationServerKey given at subscribe time (the server's list does not return
+// it), so every device can enforce it; a local cache remembers what was opened.
+//
+// A site's meta is believed only together with the binding record that names its
+// subscription (subscription-meta.ts): a meta copied onto another subscription, or two metas
+// swapped, show as an unknown site, never as the site. Metas written before binding records
+// are bound the first time a device reads them (if their time matches the subscription's).
 import {
   decodeBase64Url,
   deriveMetaKey,
@@ -10,6 +15,7 @@ import {
   encryptMeta,
   toPushSubscriptionJSON,
 } from '../../shared/crypto/index.js';
+import type { SubscriptionInfo } from '../../shared/protocol.js';
 import { isRecord, isString } from '../messaging/guards.js';
 import { isWebOrigin } from '../messaging/origin.js';
 import type { PageSubscription } from '../messaging/page-protocol.js';
@@ -18,7 +24,13 @@ import type { SignedInAccount } from './account-store.js';
 import { ApiError, type ServerApi } from './api-client.js';
 import type { SerialQueue } from './serial.js';
 import type { KeyValueArea } from './storage-area.js';
-import { type AddonSubscriptionMeta, openMeta } from './subscription-meta.js';
+import {
+  type AddonSubscriptionMeta,
+  openBinding,
+  openMeta,
+  type SubscriptionBinding,
+  sealBinding,
+} from './subscription-meta.js';
 
 export interface CachedSubscription {
   subscriptionId: string;
@@ -31,6 +43,8 @@ export interface CachedSubscription {
    */
   keyKnown: boolean;
   applicationServerKey: string | null;
+  /** The subscriptions whose meta is this one's binding record (removed along with it). */
+  bindingIds: string[];
 }
 
 export interface SubscriptionDeps {
@@ -46,6 +60,30 @@ export class KeyMismatchError extends Error {
 }
 
 const KEY = 'subscriptionCache';
+
+/**
+ * How far a meta from before binding records may say it was made from when the server says:
+ * the add-on stamps it just before creating the subscription, so only clock skew separates
+ * them. A meta copied onto a newer subscription is further off, and is not bound.
+ */
+export const LEGACY_META_SKEW_MS = 10 * 60_000;
+
+interface BindingRecord {
+  /** The id of the subscription that carries the record as its meta. */
+  id: string;
+  binding: SubscriptionBinding;
+}
+
+/** Every record agrees (devices may write one each); otherwise none is believed. */
+function agreed(records: readonly BindingRecord[]): SubscriptionBinding | null {
+  const [first, ...rest] = records;
+  if (!first) return null;
+  const same = (b: SubscriptionBinding) =>
+    b.origin === first.binding.origin &&
+    b.createdAt === first.binding.createdAt &&
+    b.applicationServerKey === first.binding.applicationServerKey;
+  return rest.every((r) => same(r.binding)) ? first.binding : null;
+}
 
 export function pageSubscriptionOf(
   secretKey: Uint8Array,
@@ -64,6 +102,8 @@ export function pageSubscriptionOf(
 
 export class SubscriptionService {
   readonly #now: () => Date;
+  /** Subscriptions whose binding record is being written, so one list does not write two. */
+  readonly #binding = new Set<string>();
 
   constructor(private readonly deps: SubscriptionDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -71,30 +111,135 @@ export class SubscriptionService {
 
   /** Every subscription of the user, newest first, with the site each belongs to. */
   async list(account: SignedInAccount): Promise<CachedSubscription[]> {
-    const remote = await this.deps.api(account.serverUrl).listSubscriptions(account.clientToken);
+    const api = this.deps.api(account.serverUrl);
+    const remote = await api.listSubscriptions(account.clientToken);
     const metaKey = deriveMetaKey(decodeBase64Url(account.secretKey));
-    return this.deps.queue.run(async () => {
+    const records = new Map<string, BindingRecord[]>();
+    const sites: SubscriptionInfo[] = [];
+    for (const s of remote) {
+      const binding = openBinding(metaKey, s.meta);
+      if (!binding) sites.push(s);
+      else
+        records.set(binding.subscriptionId, [
+          ...(records.get(binding.subscriptionId) ?? []),
+          { id: s.subscriptionId, binding },
+        ]);
+    }
+    const list = await this.deps.queue.run(async () => {
       const cache = await this.#read();
       const next: Record<string, CachedSubscription> = {};
-      for (const s of remote) {
-        const known = cache[s.subscriptionId];
-        // Opened once; the cache keeps what it said (metas never change on the server).
-        const opened = known?.keyKnown ? null : openMeta(metaKey, s.meta);
-        const recordedKey = opened?.applicationServerKey;
-        next[s.subscriptionId] = {
-          subscriptionId: s.subscriptionId,
-          endpoint: s.endpoint,
-          createdAt: s.createdAt,
-          origin: known?.origin ?? opened?.origin ?? null,
-          keyKnown: known?.keyKnown === true || recordedKey !== undefined,
-          applicationServerKey: known?.keyKnown
-            ? known.applicationServerKey
-            : (recordedKey ?? null),
-        };
+      for (const s of sites) {
+        next[s.subscriptionId] = this.#resolve(
+          s,
+          cache[s.subscriptionId],
+          records.get(s.subscriptionId) ?? [],
+          metaKey,
+        );
       }
       await this.deps.area.set(KEY, next);
       return Object.values(next).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     });
+    // Writes to the server come after, outside the cache's queue, and may fail: the next
+    // list tries again.
+    const known = new Set(sites.map((s) => s.subscriptionId));
+    const orphans = [...records].filter(([target]) => !known.has(target));
+    for (const record of orphans.flatMap(([, rs]) => rs)) {
+      // The subscription it named was deleted (perhaps by an older version of the add-on).
+      await this.#deleteQuietly(account, record.id);
+    }
+    for (const entry of list) {
+      if (entry.origin !== null && entry.bindingIds.length === 0) {
+        await this.#bind(account, entry, metaKey).catch(() => undefined);
+      }
+    }
+    return list;
+  }
+
+  /**
+   * Which site `s` belongs to. What this device verified before (its cache) stands; else the
+   * binding record decides, and the site's own meta must agree with it; a meta from before
+   * binding records is believed if its time matches the subscription's (and is then bound).
+   */
+  #resolve(
+    s: SubscriptionInfo,
+    known: CachedSubscription | undefined,
+    records: readonly BindingRecord[],
+    metaKey: Uint8Array,
+  ): CachedSubscription {
+    const bindingIds = records.map((r) => r.id);
+    const base = { subscriptionId: s.subscriptionId, endpoint: s.endpoint, createdAt: s.createdAt };
+    if (known && known.origin !== null) return { ...known, ...base, bindingIds };
+    const unknown: CachedSubscription = {
+      ...base,
+      origin: null,
+      keyKnown: false,
+      applicationServerKey: null,
+      bindingIds,
+    };
+    const meta = openMeta(metaKey, s.meta);
+    const binding = agreed(records);
+    if (records.length > 0) {
+      if (!binding) return unknown;
+      // A site meta that names another site (or key) than its binding was swapped or copied.
+      const keysDiffer =
+        meta?.applicationServerKey !== undefined &&
+        binding.applicationServerKey !== undefined &&
+        meta.applicationServerKey !== binding.applicationServerKey;
+      if (meta && (meta.origin !== binding.origin || keysDiffer)) return unknown;
+      return {
+        ...base,
+        origin: binding.origin,
+        keyKnown: binding.applicationServerKey !== undefined,
+        applicationServerKey: binding.applicationServerKey ?? null,
+        bindingIds,
+      };
+    }
+    if (!meta || meta.bound) return unknown;
+    const skew = Math.abs(Date.parse(meta.createdAt) - Date.parse(s.createdAt));
+    if (!(skew <= LEGACY_META_SKEW_MS)) return unknown;
+    return {
+      ...base,
+      origin: meta.origin,
+      keyKnown: meta.applicationServerKey !== undefined,
+      applicationServerKey: meta.applicationServerKey ?? null,
+      bindingIds,
+    };
+  }
+
+  /** Writes the binding record of `entry` (a subscription whose site this device knows). */
+  async #bind(
+    account: SignedInAccount,
+    entry: CachedSubscription,
+    metaKey: Uint8Array,
+  ): Promise<void> {
+    if (entry.origin === null || this.#binding.has(entry.subscriptionId)) return;
+    this.#binding.add(entry.subscriptionId);
+    try {
+      const record = await this.deps
+        .api(account.serverUrl)
+        .createSubscription(account.clientToken, {
+          meta: sealBinding(metaKey, {
+            subscriptionId: entry.subscriptionId,
+            origin: entry.origin,
+            createdAt: entry.createdAt,
+            ...(entry.keyKnown ? { applicationServerKey: entry.applicationServerKey } : {}),
+          }),
+        });
+      entry.bindingIds = [...entry.bindingIds, record.subscriptionId];
+      await this.#update((cache) => {
+        const cached = cache[entry.subscriptionId];
+        if (cached) cached.bindingIds = [...cached.bindingIds, record.subscriptionId];
+      });
+    } finally {
+      this.#binding.delete(entry.subscriptionId);
+    }
+  }
+
+  async #deleteQuietly(account: SignedInAccount, subscriptionId: string): Promise<void> {
+    await this.deps
+      .api(account.serverUrl)
+      .deleteSubscription(account.clientToken, subscriptionId)
+      .catch(() => undefined);
   }
 
   async views(account: SignedInAccount): Promise<SubscriptionView[]> {
@@ -139,6 +284,7 @@ export class SubscriptionService {
       origin,
       createdAt,
       applicationServerKey,
+      bound: true,
     } satisfies AddonSubscriptionMeta);
     const created = await this.deps.api(account.serverUrl).createSubscription(account.clientToken, {
       ...(applicationServerKey ? { applicationServerKey } : {}),
@@ -151,14 +297,21 @@ export class SubscriptionService {
       createdAt,
       keyKnown: true,
       applicationServerKey,
+      bindingIds: [],
     };
     await this.#update((cache) => {
       cache[entry.subscriptionId] = entry;
     });
+    // Now that the id is known. If this fails the site still has its subscription, this
+    // device knows whose it is, and its next list writes the record.
+    await this.#bind(account, entry, metaKey).catch(() => undefined);
     return entry;
   }
 
-  /** Deletes one subscription; a subscription the server no longer has counts as deleted. */
+  /**
+   * Deletes one subscription, and its binding records; a subscription the server no longer
+   * has counts as deleted.
+   */
   async remove(account: SignedInAccount, subscriptionId: string): Promise<void> {
     try {
       await this.deps
@@ -167,6 +320,9 @@ export class SubscriptionService {
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
+    const bindingIds = (await this.#read())[subscriptionId]?.bindingIds ?? [];
+    // A record left behind (e.g. the network failed here) is deleted by the next list.
+    for (const id of bindingIds) await this.#deleteQuietly(account, id);
     await this.#update((cache) => {
       delete cache[subscriptionId];
     });
@@ -223,7 +379,15 @@ export class SubscriptionService {
 
 function parseCached(value: unknown): CachedSubscription | null {
   if (!isRecord(value)) return null;
-  const { subscriptionId, endpoint, origin, createdAt, keyKnown, applicationServerKey } = value;
+  const {
+    subscriptionId,
+    endpoint,
+    origin,
+    createdAt,
+    keyKnown,
+    applicationServerKey,
+    bindingIds,
+  } = value;
   if (!isString(subscriptionId) || !isString(endpoint) || !isString(createdAt)) return null;
   if (origin !== null && !isWebOrigin(origin)) return null;
   return {
@@ -233,5 +397,7 @@ function parseCached(value: unknown): CachedSubscription | null {
     createdAt,
     keyKnown: keyKnown === true,
     applicationServerKey: isString(applicationServerKey) ? applicationServerKey : null,
+    // Absent in caches written before binding records.
+    bindingIds: Array.isArray(bindingIds) ? bindingIds.filter(isString) : [],
   };
 }

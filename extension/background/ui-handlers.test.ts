@@ -10,6 +10,7 @@ import { PairingRequests } from './pairing/pairing-requests.js';
 import { PairingRelay } from './pairing/relay-client.js';
 import { PermissionStore } from './permissions.js';
 import { PromptManager } from './prompt.js';
+import { PromptDismissals } from './prompt-dismissals.js';
 import { SerialQueue } from './serial.js';
 import { SettingsStore } from './settings.js';
 import { MemoryArea } from './storage-area.js';
@@ -40,6 +41,7 @@ function setup(options: { permitted?: boolean } = {}) {
     subscriptions,
     log,
     prompts: new PromptManager({ open: async () => 1, close: async () => {} }),
+    dismissals: new PromptDismissals(area, new SerialQueue()),
     pairing: new PairingRequests({
       manager: new CurrentPairing(new MemoryArea()),
       newDevice: {
@@ -157,13 +159,75 @@ describe('UI calls', () => {
     expect(await h.ok('listSubscriptions')).toHaveLength(1);
     expect(
       await h.ok('setSiteDecision', { origin: 'https://a.example', decision: 'block' }),
-    ).toEqual([{ origin: 'https://a.example', decision: 'block' }]);
+    ).toEqual([{ origin: 'https://a.example', decision: 'block', quietUntil: null }]);
     expect(await h.ok('listSubscriptions')).toEqual([]);
     expect(
       await h.call('setSiteDecision', { origin: 'javascript:alert(1)', decision: 'allow' }),
     ).toMatchObject({
       ok: false,
     });
+  });
+
+  it('unsubscribe several sites at once: each has to ask again, a blocked one stays blocked', async () => {
+    const h = await signedUp();
+    const account = await h.ctx.accounts.get();
+    if (!isSignedIn(account)) throw new Error('not signed in');
+    const sites = ['https://a.example', 'https://b.example', 'https://c.example'];
+    for (const origin of sites) {
+      await h.ctx.permissions.set(origin, 'allow');
+      await h.ctx.subscriptions.subscribe(account, origin, null);
+    }
+    const listed = await h.ok('listSubscriptions');
+    const chosen = listed.filter((s) => s.origin !== 'https://c.example');
+    // A subscription's site can be blocked on this device while it lives on elsewhere.
+    await h.ctx.permissions.set('https://b.example', 'block');
+    expect(
+      await h.ok('unsubscribe', { subscriptionIds: chosen.map((s) => s.subscriptionId) }),
+    ).toEqual({
+      count: 2,
+      origins: expect.arrayContaining(['https://a.example', 'https://b.example']),
+    });
+    expect((await h.ok('listSubscriptions')).map((s) => s.origin)).toEqual(['https://c.example']);
+    expect(await h.ok('listSites')).toEqual([
+      { origin: 'https://a.example', decision: 'ask', quietUntil: null },
+      { origin: 'https://b.example', decision: 'block', quietUntil: null },
+      { origin: 'https://c.example', decision: 'allow', quietUntil: null },
+    ]);
+    expect(await h.ctx.permissions.get('https://a.example')).toBeNull();
+    // Ids that are gone (or never were) end nothing, and a bad list is refused.
+    expect(await h.ok('unsubscribe', { subscriptionIds: ['gone'] })).toEqual({
+      count: 0,
+      origins: [],
+    });
+    const bogus = { subscriptionIds: 'all' } as unknown as UiMethods['unsubscribe']['params'];
+    expect(await h.call('unsubscribe', bogus)).toMatchObject({ ok: false });
+  });
+
+  it('list and change site permissions: Allow, Block, Ask and remove; quiet sites too', async () => {
+    const h = setup();
+    for (let i = 0; i < 3; i++) await h.ctx.dismissals.dismissed('https://quiet.example');
+    await h.ctx.permissions.set('https://a.example', 'allow');
+    expect(await h.ok('listSites')).toEqual([
+      { origin: 'https://a.example', decision: 'allow', quietUntil: null },
+      {
+        origin: 'https://quiet.example',
+        decision: 'ask',
+        quietUntil: expect.stringMatching(/^\d{4}-/),
+      },
+    ]);
+    expect(
+      await h.ok('setSiteDecision', { origin: 'https://a.example', decision: 'ask' }),
+    ).toContainEqual({ origin: 'https://a.example', decision: 'ask', quietUntil: null });
+    // Removing the quiet site lets it ask again at once.
+    expect(
+      await h.ok('setSiteDecision', { origin: 'https://quiet.example', decision: null }),
+    ).toEqual([{ origin: 'https://a.example', decision: 'ask', quietUntil: null }]);
+    expect(await h.ctx.dismissals.quietUntil('https://quiet.example')).toBeNull();
+    const bogus = {
+      origin: 'https://a.example',
+      decision: 'maybe',
+    } as unknown as UiMethods['setSiteDecision']['params'];
+    expect(await h.call('setSiteDecision', bogus)).toMatchObject({ ok: false });
   });
 
   it('list devices with this one marked, and removing this one signs out', async () => {

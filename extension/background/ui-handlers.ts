@@ -6,6 +6,8 @@ import type {
   ConnectionState,
   Decision,
   ExtensionState,
+  SiteDecision,
+  SiteView,
   UiMessage,
   UiMethod,
   UiMethods,
@@ -19,6 +21,7 @@ import type { NotificationLog } from './notification-log.js';
 import type { PairingRequests } from './pairing/pairing-requests.js';
 import type { PermissionStore } from './permissions.js';
 import type { PromptManager } from './prompt.js';
+import type { PromptDismissals } from './prompt-dismissals.js';
 import type { SettingsStore } from './settings.js';
 import type { SubscriptionService } from './subscriptions.js';
 
@@ -30,6 +33,7 @@ export interface UiContext {
   subscriptions: SubscriptionService;
   log: NotificationLog;
   prompts: PromptManager;
+  dismissals: PromptDismissals;
   pairing: PairingRequests;
   api: (serverUrl: string) => ServerApi;
   connectionState: () => Promise<ConnectionState>;
@@ -130,21 +134,37 @@ function handlers(ctx: UiContext): Handlers {
     dismissNotice: () => after(ctx.settings.update({ notice: null })),
     listSubscriptions: async () => ctx.subscriptions.views(await signedIn()),
     async unsubscribe(p) {
-      await ctx.subscriptions.remove(await signedIn(), str(p, 'subscriptionId'));
-      return null;
+      const account = await signedIn();
+      const ids = new Set(strings(p, 'subscriptionIds'));
+      const chosen = (await ctx.subscriptions.list(account)).filter((s) =>
+        ids.has(s.subscriptionId),
+      );
+      for (const s of chosen) await ctx.subscriptions.remove(account, s.subscriptionId);
+      // The user ended these sites' notifications: a site that subscribes again (many do on
+      // every page load) must ask first, instead of being subscribed again silently. A
+      // blocked site stays blocked.
+      const origins = [...new Set(chosen.flatMap((s) => (s.origin ? [s.origin] : [])))];
+      for (const origin of origins) {
+        if ((await ctx.permissions.get(origin)) !== 'block') {
+          await ctx.permissions.set(origin, 'ask');
+        }
+      }
+      return { count: chosen.length, origins };
     },
-    listSites: () => ctx.permissions.list(),
+    listSites: () => siteViews(ctx),
     async setSiteDecision(p) {
       const origin = str(p, 'origin');
       if (!isWebOrigin(origin)) throw new UserError('invalid', 'That is not a web site.');
-      const decision = decisionOf(isRecord(p) ? p.decision : undefined);
+      const decision = siteDecisionOf(isRecord(p) ? p.decision : undefined);
       await ctx.permissions.set(origin, decision);
+      // The user has spoken about this site: dismissed questions no longer count against it.
+      await ctx.dismissals.reset(origin);
       // Blocking a site also ends its subscription, as browsers do when permission is revoked.
       const account = await ctx.accounts.get();
       if (decision === 'block' && isSignedIn(account)) {
         await ctx.subscriptions.removeForOrigin(account, origin, null);
       }
-      return ctx.permissions.list();
+      return siteViews(ctx);
     },
     async listDevices() {
       const account = await signedIn();
@@ -211,6 +231,25 @@ export async function extensionState(ctx: UiContext): Promise<ExtensionState> {
   };
 }
 
+/** The sites with an answer on this device, and those told to stay quiet for a while. */
+async function siteViews(ctx: UiContext): Promise<SiteView[]> {
+  const [permissions, quiet] = await Promise.all([
+    ctx.permissions.list(),
+    ctx.dismissals.quietSites(),
+  ]);
+  const views = new Map<string, SiteView>();
+  for (const { origin, decision } of permissions) {
+    views.set(origin, { origin, decision, quietUntil: null });
+  }
+  for (const [origin, until] of quiet) {
+    // Only a site without an answer is held back by dismissals.
+    const decision = views.get(origin)?.decision ?? 'ask';
+    if (decision === 'ask')
+      views.set(origin, { origin, decision, quietUntil: until.toISOString() });
+  }
+  return [...views.values()].sort((a, b) => a.origin.localeCompare(b.origin));
+}
+
 async function checkedServerUrl(ctx: UiContext, input: string): Promise<string> {
   const result = normalizeServerUrl(input);
   if (!result.ok) throw new UserError('invalid_server_url', result.message);
@@ -235,6 +274,20 @@ function bool(params: unknown, name: string): boolean {
   return value;
 }
 
+function strings(params: unknown, name: string): string[] {
+  const value = isRecord(params) ? params[name] : undefined;
+  if (!Array.isArray(value) || !value.every(isString)) {
+    throw new UserError('invalid', `Missing ${name}.`);
+  }
+  return value;
+}
+
 function decisionOf(value: unknown): Decision | null {
   return value === 'allow' || value === 'block' ? value : null;
+}
+
+function siteDecisionOf(value: unknown): SiteDecision | null {
+  if (value === null) return null;
+  if (value === 'allow' || value === 'block' || value === 'ask') return value;
+  throw new UserError('invalid', 'Choose Allow, Block or Ask.');
 }

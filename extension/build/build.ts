@@ -1,11 +1,14 @@
-// Builds the add-on into dist/extension/. Four vite builds because the parts run in different
-// places: the background (Firefox event page *and* Chromium service worker, so one classic
-// script without imports), the content script and the page script (classic scripts injected
-// into every page), and the UI pages (ordinary extension pages, free to share module chunks).
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// Builds the add-on into dist/extension/firefox/ and dist/extension/chromium/: the same files,
+// each with its browser's manifest (manifests.ts). Four vite builds because the parts run in
+// different places: the background (Firefox background page *and* Chromium service worker, so
+// one classic script without imports), the content script and the page script (classic scripts
+// injected into every page), and the UI pages (ordinary extension pages, free to share module
+// chunks).
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig } from 'vite';
+import { manifestFor, TARGET_BROWSERS } from './manifests.js';
 import { zodWithoutEval } from './zod-without-eval.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -70,14 +73,31 @@ async function buildPages(outDir: string): Promise<void> {
   });
 }
 
+/** Builds into `outDir/firefox/` and `outDir/chromium/`; returns `outDir`. */
 export async function buildExtension(outDir: string = DEFAULT_OUT_DIR): Promise<string> {
   rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  await buildPages(outDir);
-  await buildScript(outDir, 'background/index.ts', 'background.js');
-  await buildScript(outDir, 'content/index.ts', 'content.js');
-  await buildScript(outDir, 'page/index.ts', 'page.js');
-  copyFileSync(join(root, 'manifest.json'), join(outDir, 'manifest.json'));
+  const [first, ...others] = TARGET_BROWSERS.map((browser) => ({
+    browser,
+    dir: join(outDir, browser),
+  }));
+  if (!first) throw new Error('no target browser');
+  mkdirSync(first.dir, { recursive: true });
+  await buildPages(first.dir);
+  await buildScript(first.dir, 'background/index.ts', 'background.js');
+  await buildScript(first.dir, 'content/index.ts', 'content.js');
+  await buildScript(first.dir, 'page/index.ts', 'page.js');
+  // The code is the same for every browser; only the manifest differs.
+  for (const other of others) cpSync(first.dir, other.dir, { recursive: true });
+  const source = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  for (const { browser, dir } of [first, ...others]) {
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      `${JSON.stringify(manifestFor(source, browser), null, 2)}\n`,
+    );
+  }
   // Lets the e2e tests tell a finished build from one that was interrupted.
   writeFileSync(join(outDir, '.build-complete'), `${new Date().toISOString()}\n`);
   return outDir;

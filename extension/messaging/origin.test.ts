@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWebOrigin, webOriginOf } from './origin.js';
+import { isPotentiallyTrustworthy, isWebOrigin, webOriginOf } from './origin.js';
 
 describe('webOriginOf', () => {
   it('keeps scheme, host and non-default port only', () => {
@@ -32,5 +32,39 @@ describe('isWebOrigin', () => {
     expect(isWebOrigin('HTTP://LOCALHOST:3000')).toBe(false);
     expect(isWebOrigin('null')).toBe(false);
     expect(isWebOrigin(42)).toBe(false);
+  });
+});
+
+describe('isPotentiallyTrustworthy', () => {
+  it('accepts https and http on loopback hosts', () => {
+    for (const origin of [
+      'https://shop.example',
+      'https://shop.example:8443',
+      'http://localhost',
+      'http://localhost:3000',
+      'http://app.localhost:3000',
+      'http://127.0.0.1:8080',
+      'http://127.12.0.3',
+      'http://[::1]:8080',
+    ]) {
+      expect(isPotentiallyTrustworthy(origin), origin).toBe(true);
+    }
+  });
+
+  it('refuses plain http elsewhere, and what is not an origin', () => {
+    for (const origin of [
+      'http://shop.example',
+      'http://insecure.test:8080',
+      'http://192.168.1.10',
+      'http://localhost.example',
+      'http://127.0.0.1.example',
+      'http://0.0.0.0',
+      'ws://localhost',
+      'file:///tmp',
+      'null',
+      '',
+    ]) {
+      expect(isPotentiallyTrustworthy(origin), origin).toBe(false);
+    }
   });
 });

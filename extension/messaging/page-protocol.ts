@@ -34,6 +34,7 @@ export interface PageResults {
 
 /** DOMException names the W3C Push API uses; the page rethrows them as DOMExceptions. */
 export type PageErrorName =
+  | 'SecurityError'
   | 'NotAllowedError'
   | 'AbortError'
   | 'InvalidStateError'
@@ -48,6 +49,7 @@ export interface PageError {
 export type PageResponse = { ok: true; value: unknown } | { ok: false; error: PageError };
 
 const ERROR_NAMES: ReadonlySet<string> = new Set<PageErrorName>([
+  'SecurityError',
   'NotAllowedError',
   'AbortError',
   'InvalidStateError',

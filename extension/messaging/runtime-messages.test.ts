@@ -25,7 +25,15 @@ describe('runtime messages', () => {
     expect(
       parsePushMessage({ kind: 'push', origin: 'https://a.example', data: 'not base64!' }),
     ).toBeNull();
-    expect(isPageMessage({ kind: 'page', request: { type: 'getSubscription' } })).toBe(true);
+    expect(
+      isPageMessage({
+        kind: 'page',
+        request: { type: 'getSubscription' },
+        userActivation: false,
+      }),
+    ).toBe(true);
+    expect(isPageMessage({ kind: 'page', request: {}, userActivation: 'yes' })).toBe(false);
+    expect(isPageMessage({ kind: 'page', request: { type: 'getSubscription' } })).toBe(false);
     expect(isPageMessage({ kind: 'page' })).toBe(false);
   });
 });

@@ -7,6 +7,12 @@ import type { UiMessage, UiMethod } from './ui-api.js';
 export interface PageMessage {
   kind: 'page';
   request: unknown;
+  /**
+   * Whether the page had transient user activation (a click or key press in the last few
+   * seconds) when the content script received the call. The browser keeps that state; the
+   * page cannot set it. Only then may subscribe ask the user.
+   */
+  userActivation: boolean;
 }
 
 /** Background → content script: a push message for pages of `origin`. */
@@ -18,7 +24,12 @@ export interface PushMessage {
 }
 
 export function isPageMessage(value: unknown): value is PageMessage {
-  return isRecord(value) && value.kind === 'page' && 'request' in value;
+  return (
+    isRecord(value) &&
+    value.kind === 'page' &&
+    'request' in value &&
+    typeof value.userActivation === 'boolean'
+  );
 }
 
 export function parsePushMessage(value: unknown): PushMessage | null {

@@ -2,6 +2,8 @@
 // owns the account, the keys and the server connection. One typed table so both sides agree.
 
 export type Decision = 'allow' | 'block';
+/** What the settings list per site: an answer, or `ask` (the site must ask again). */
+export type SiteDecision = Decision | 'ask';
 
 /** What the popup shows about the WebSocket: the background's PushClient, simplified. */
 export type ConnectionState = 'off' | 'connecting' | 'connected' | 'offline' | 'unauthorized';
@@ -35,7 +37,19 @@ export interface SubscriptionView {
 
 export interface SiteView {
   origin: string;
-  decision: Decision;
+  decision: SiteDecision;
+  /**
+   * After three dismissed questions the site may not ask until then (ISO 8601); null when it
+   * may. Choosing anything for the site in the settings lifts it.
+   */
+  quietUntil: string | null;
+}
+
+export interface UnsubscribeResult {
+  /** How many subscriptions were ended. */
+  count: number;
+  /** The sites among them (those whose meta could be read): they now have to ask again. */
+  origins: string[];
 }
 
 export interface DeviceView {
@@ -135,9 +149,14 @@ export interface UiMethods {
   signOut: { params: undefined; result: ExtensionState };
   dismissNotice: { params: undefined; result: ExtensionState };
   listSubscriptions: { params: undefined; result: SubscriptionView[] };
-  unsubscribe: { params: { subscriptionId: string }; result: null };
+  /** Ends the chosen subscriptions; their sites go back to "ask" on this device. */
+  unsubscribe: { params: { subscriptionIds: string[] }; result: UnsubscribeResult };
   listSites: { params: undefined; result: SiteView[] };
-  setSiteDecision: { params: { origin: string; decision: Decision | null }; result: SiteView[] };
+  /** `null` removes the site from the list (it asks again, like `ask`). */
+  setSiteDecision: {
+    params: { origin: string; decision: SiteDecision | null };
+    result: SiteView[];
+  };
   listDevices: { params: undefined; result: DeviceView[] };
   removeDevice: { params: { clientId: string }; result: null };
   listNotifications: { params: undefined; result: NotificationView[] };

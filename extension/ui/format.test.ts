@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDeviceName, relativeTime, siteName, timeLeft } from './format.js';
+import { defaultDeviceName, enabledHint, relativeTime, siteName, timeLeft } from './format.js';
 
 describe('relativeTime', () => {
   const now = new Date('2025-06-01T12:00:00Z');
@@ -42,5 +42,26 @@ describe('timeLeft', () => {
     expect(timeLeft('2025-06-01T12:00:09.500Z', now)).toBe('0:10');
     expect(timeLeft('2025-06-01T11:59:00Z', now)).toBe('0:00');
     expect(timeLeft('junk', now)).toBe('0:00');
+  });
+});
+
+describe('enabledHint', () => {
+  const account = {
+    username: 'a',
+    serverUrl: 'http://localhost:8080',
+    deviceName: 'Laptop',
+    clientId: 'c1',
+    recoveryKeyConfirmed: true,
+  };
+  it('says "off until you turn it on" only while off', () => {
+    expect(enabledHint({ enabled: false, account: null })).toMatch(/^Off until you turn it on/);
+    expect(enabledHint({ enabled: false, account })).toMatch(/^Off/);
+  });
+  it('says what is left to do once on', () => {
+    expect(enabledHint({ enabled: true, account: null })).toMatch(/^On\. Create an account/);
+    expect(enabledHint({ enabled: true, account: { ...account, clientId: null } })).toMatch(
+      /Create an account/,
+    );
+    expect(enabledHint({ enabled: true, account })).toMatch(/^On: websites can ask/);
   });
 });

@@ -1,4 +1,5 @@
 // Small pure helpers for what the pages show.
+import type { ExtensionState } from '../messaging/ui-api.js';
 
 /** "just now", "5 min ago", "3 h ago", else the date. */
 export function relativeTime(iso: string, now: Date = new Date()): string {
@@ -47,4 +48,15 @@ export function timeLeft(iso: string, now: Date = new Date()): string {
   const ms = Date.parse(iso) - now.getTime();
   const seconds = Number.isNaN(ms) ? 0 : Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** What the switch means right now, and what is left to do. */
+export function enabledHint(state: Pick<ExtensionState, 'enabled' | 'account'>): string {
+  if (!state.enabled) {
+    return 'Off until you turn it on. While off, websites cannot subscribe and nothing is received.';
+  }
+  if (state.account?.clientId == null) {
+    return 'On. Create an account below (or add this browser to yours) to start receiving.';
+  }
+  return 'On: websites can ask to notify you, and notifications arrive here.';
 }

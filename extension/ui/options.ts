@@ -1,17 +1,19 @@
-// The settings page: opt-in, server choice, and the account (sign up, recovery key, sign in on
-// a new device, sign out). All state lives in the background; this page shows it and asks.
+// The settings page: opt-in, server choice, the account (sign up, recovery key, add this
+// browser to an account, sign out) and the per-site permissions. All state lives in the
+// background; this page shows it and asks. The add-on opens it once, right after install.
 import browser from 'webextension-polyfill';
 import {
   insecureServerWarning,
   needsHostPermission,
   normalizeServerUrl,
 } from '../messaging/server-url.js';
-import type { ExtensionState } from '../messaging/ui-api.js';
+import type { ExtensionState, SiteDecision } from '../messaging/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
 import { busy, byId, say, show } from './dom.js';
-import { defaultDeviceName } from './format.js';
+import { defaultDeviceName, enabledHint } from './format.js';
 import { loadPage } from './page-load.js';
 import { call, messageOf, UiCallError } from './rpc.js';
+import { renderSites } from './views/sites.js';
 
 const el = {
   loading: byId('loading'),
@@ -20,6 +22,7 @@ const el = {
   noticeText: byId('notice-text'),
   noticeDismiss: byId<HTMLButtonElement>('notice-dismiss'),
   enabled: byId<HTMLInputElement>('enabled'),
+  enabledHint: byId('enabled-hint'),
   serverForm: byId<HTMLFormElement>('server-form'),
   serverUrl: byId<HTMLInputElement>('server-url'),
   serverSave: byId<HTMLButtonElement>('server-save'),
@@ -52,6 +55,8 @@ const el = {
   showRecovery: byId<HTMLButtonElement>('show-recovery'),
   signout: byId<HTMLButtonElement>('signout'),
   signoutError: byId('signout-error'),
+  sites: byId<HTMLUListElement>('sites'),
+  sitesStatus: byId('sites-status'),
 };
 
 /** Set while the user reads a recovery key they asked to see again (already confirmed). */
@@ -59,6 +64,7 @@ let reviewingRecoveryKey = false;
 
 async function render(state: ExtensionState): Promise<void> {
   el.enabled.checked = state.enabled;
+  el.enabledHint.textContent = enabledHint(state);
   if (document.activeElement !== el.serverUrl) el.serverUrl.value = state.serverUrl;
   const locked = state.account !== null;
   el.serverUrl.readOnly = locked;
@@ -99,6 +105,24 @@ async function refresh(): Promise<void> {
   await render(await call('getState'));
 }
 
+async function loadSites(): Promise<void> {
+  renderSites(
+    el.sites,
+    await call('listSites'),
+    (origin, decision) => void changeSite(origin, decision),
+  );
+}
+
+async function changeSite(origin: string, decision: SiteDecision | null): Promise<void> {
+  try {
+    await call('setSiteDecision', { origin, decision });
+    say(el.sitesStatus, decision === null ? 'Removed.' : 'Saved.', 'ok');
+  } catch (err) {
+    say(el.sitesStatus, messageOf(err), 'error');
+  }
+  await loadSites();
+}
+
 /** Asks for access to a server outside the loopback hosts the manifest grants. */
 async function permitServer(serverUrl: string): Promise<boolean> {
   if (!needsHostPermission(serverUrl)) return true;
@@ -108,6 +132,10 @@ async function permitServer(serverUrl: string): Promise<boolean> {
 
 function wire(): void {
   el.noticeDismiss.addEventListener('click', async () => render(await call('dismissNotice')));
+  // A site answered in a prompt (or unsubscribed in the popup) while this page is open.
+  browser.storage.onChanged.addListener((changes) => {
+    if ('sitePermissions' in changes || 'promptDismissals' in changes) void loadSites();
+  });
 
   el.enabled.addEventListener('change', async () => {
     try {
@@ -265,7 +293,11 @@ async function main(): Promise<void> {
   el.signupDevice.value = deviceName;
   el.signinDevice.value = deviceName;
   wire();
-  await loadPage(el, refresh);
+  await loadPage(el, async () => {
+    await Promise.all([refresh(), loadSites()]);
+  });
+  // The popup's "Site permissions" opens this page at #sites.
+  if (window.location.hash === '#sites') byId('sites-section').scrollIntoView();
 }
 
 void main();

@@ -1,6 +1,7 @@
 // The toolbar popup: connection state, the opt-in switch, recent notifications, the user's
-// subscriptions, per-site answers and devices. Refreshes itself when the background stores
-// something new (a notification arriving while it is open).
+// subscriptions (select some or all, Unsubscribe, confirm; then optionally block them) and
+// devices. The per-site answers are edited in the settings. Refreshes itself when the
+// background stores something new (a notification arriving while it is open).
 import browser from 'webextension-polyfill';
 import type { ConnectionState, ExtensionState } from '../messaging/ui-api.js';
 import { busy, byId, say, show } from './dom.js';
@@ -8,8 +9,15 @@ import { loadPage } from './page-load.js';
 import { call, messageOf } from './rpc.js';
 import { renderDevices } from './views/devices.js';
 import { renderNotifications } from './views/notifications.js';
-import { renderSites } from './views/sites.js';
-import { renderSubscriptions } from './views/subscriptions.js';
+import {
+  blockLabel,
+  renderSubscriptions,
+  selectAllSubscriptions,
+  selectedSubscriptions,
+  selectionState,
+  unsubscribedText,
+  unsubscribeQuestion,
+} from './views/subscriptions.js';
 
 const el = {
   loading: byId('loading'),
@@ -29,8 +37,17 @@ const el = {
   subscriptionsSection: byId('subscriptions-section'),
   subscriptions: byId<HTMLUListElement>('subscriptions'),
   subscriptionsStatus: byId('subscriptions-status'),
-  sites: byId<HTMLUListElement>('sites'),
-  sitesStatus: byId('sites-status'),
+  selectAll: byId<HTMLInputElement>('select-all'),
+  unsubscribeBar: byId('unsubscribe-bar'),
+  unsubscribe: byId<HTMLButtonElement>('unsubscribe'),
+  unsubscribeConfirm: byId('unsubscribe-confirm'),
+  unsubscribeQuestion: byId('unsubscribe-question'),
+  unsubscribeYes: byId<HTMLButtonElement>('unsubscribe-yes'),
+  unsubscribeNo: byId<HTMLButtonElement>('unsubscribe-no'),
+  unsubscribed: byId('unsubscribed'),
+  unsubscribedText: byId('unsubscribed-text'),
+  blockUnsubscribed: byId<HTMLButtonElement>('block-unsubscribed'),
+  openSites: byId<HTMLButtonElement>('open-sites'),
   devicesSection: byId('devices-section'),
   devices: byId<HTMLUListElement>('devices'),
   devicesStatus: byId('devices-status'),
@@ -83,36 +100,75 @@ async function loadNotifications(): Promise<void> {
   if (entries.some((e) => !e.read)) await call('markNotificationsRead');
 }
 
+/** The sites of the last unsubscribe, for "Block these sites". */
+let justUnsubscribed: string[] = [];
+
+/** Select all, the Unsubscribe button and the confirmation follow the ticked rows. */
+function selectionChanged(): void {
+  const { selected, total } = selectionState(el.subscriptions);
+  el.selectAll.checked = total > 0 && selected === total;
+  el.selectAll.indeterminate = selected > 0 && selected < total;
+  el.selectAll.disabled = total === 0;
+  el.unsubscribe.disabled = selected === 0;
+  el.unsubscribe.textContent = selected > 0 ? `Unsubscribe (${selected})` : 'Unsubscribe';
+  show(el.unsubscribeBar, total > 0);
+  // A confirmation asks about one selection; a changed selection asks again.
+  show(el.unsubscribeConfirm, false);
+}
+
 async function loadSubscriptions(): Promise<void> {
   if (!signedIn) return;
   try {
-    renderSubscriptions(el.subscriptions, await call('listSubscriptions'), (s, control) => {
-      void busy(control, async () => {
-        try {
-          await call('unsubscribe', { subscriptionId: s.subscriptionId });
-          say(el.subscriptionsStatus, 'Unsubscribed.', 'ok');
-        } catch (err) {
-          say(el.subscriptionsStatus, messageOf(err), 'error');
-        }
-        await loadSubscriptions();
-      });
-    });
+    const keep = new Set(selectedSubscriptions(el.subscriptions));
+    renderSubscriptions(el.subscriptions, await call('listSubscriptions'), selectionChanged);
+    // A refresh (e.g. a notification arriving) keeps what the user had ticked.
+    for (const box of el.subscriptions.querySelectorAll<HTMLInputElement>('input')) {
+      box.checked = keep.has(box.value);
+    }
+    const confirming = !el.unsubscribeConfirm.hidden;
+    selectionChanged();
+    show(el.unsubscribeConfirm, confirming && selectionState(el.subscriptions).selected > 0);
   } catch (err) {
     say(el.subscriptionsStatus, `Could not load the subscriptions. ${messageOf(err)}`, 'error');
   }
 }
 
-async function loadSites(): Promise<void> {
-  renderSites(el.sites, await call('listSites'), (origin, decision) => {
-    void (async () => {
-      try {
-        await call('setSiteDecision', { origin, decision });
-        say(el.sitesStatus, 'Saved.', 'ok');
-      } catch (err) {
-        say(el.sitesStatus, messageOf(err), 'error');
-      }
-      await Promise.all([loadSites(), loadSubscriptions()]);
-    })();
+async function unsubscribeSelected(): Promise<void> {
+  const subscriptionIds = selectedSubscriptions(el.subscriptions);
+  if (subscriptionIds.length === 0) return;
+  await busy(el.subscriptionsSection, async () => {
+    try {
+      const result = await call('unsubscribe', { subscriptionIds });
+      show(el.unsubscribeConfirm, false);
+      justUnsubscribed = result.origins;
+      el.unsubscribedText.textContent = unsubscribedText(result.count, result.origins);
+      el.blockUnsubscribed.textContent = blockLabel(result.origins);
+      show(el.blockUnsubscribed, result.origins.length > 0);
+      show(el.unsubscribed, true);
+      say(el.subscriptionsStatus, '');
+    } catch (err) {
+      say(el.subscriptionsStatus, messageOf(err), 'error');
+    }
+  });
+  // After busy() has put the controls back as they were: the selection is gone now.
+  selectAllSubscriptions(el.subscriptions, false);
+  await loadSubscriptions();
+}
+
+async function blockUnsubscribed(): Promise<void> {
+  const origins = justUnsubscribed;
+  await busy(el.unsubscribed, async () => {
+    try {
+      for (const origin of origins) await call('setSiteDecision', { origin, decision: 'block' });
+      el.unsubscribedText.textContent =
+        origins.length === 1
+          ? 'Blocked: this site cannot ask you again. You can change that in Site permissions.'
+          : 'Blocked: these sites cannot ask you again. You can change that in Site permissions.';
+      show(el.blockUnsubscribed, false);
+      justUnsubscribed = [];
+    } catch (err) {
+      say(el.subscriptionsStatus, messageOf(err), 'error');
+    }
   });
 }
 
@@ -136,7 +192,7 @@ async function loadDevices(): Promise<void> {
 
 async function refreshAll(): Promise<void> {
   renderState(await call('getState'));
-  await Promise.all([loadNotifications(), loadSubscriptions(), loadSites(), loadDevices()]);
+  await Promise.all([loadNotifications(), loadSubscriptions(), loadDevices()]);
 }
 
 function wire(): void {
@@ -154,8 +210,33 @@ function wire(): void {
     await call('clearNotifications');
     await loadNotifications();
   });
+  el.selectAll.addEventListener('change', () => {
+    selectAllSubscriptions(el.subscriptions, el.selectAll.checked);
+    selectionChanged();
+  });
+  el.unsubscribe.addEventListener('click', () => {
+    const { selected } = selectionState(el.subscriptions);
+    el.unsubscribeQuestion.textContent = unsubscribeQuestion(selected);
+    show(el.unsubscribed, false);
+    show(el.unsubscribeConfirm, true);
+    el.unsubscribeNo.focus();
+  });
+  el.unsubscribeNo.addEventListener('click', () => {
+    show(el.unsubscribeConfirm, false);
+    el.unsubscribe.focus();
+  });
+  el.unsubscribeYes.addEventListener('click', () => void unsubscribeSelected());
+  el.blockUnsubscribed.addEventListener('click', () => void blockUnsubscribed());
+
   const openOptions = () => void browser.runtime.openOptionsPage().then(() => window.close());
   el.openOptions.addEventListener('click', openOptions);
+  el.openSites.addEventListener(
+    'click',
+    () =>
+      void browser.tabs
+        .create({ url: browser.runtime.getURL('ui/options.html#sites') })
+        .then(() => window.close()),
+  );
   el.setupOpen.addEventListener('click', openOptions);
   // Pairing waits minutes for the other device: a tab of its own, not this popup, which
   // closes as soon as it loses focus.

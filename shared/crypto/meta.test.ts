@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionMeta } from '../protocol.js';
 import { decodeBase64Url, encodeBase64Url, randomBytes } from './base64url.js';
-import { decryptMeta, encryptMeta, MetaDecryptError } from './meta.js';
+import { BINDING_ASSOCIATED_DATA, decryptMeta, encryptMeta, MetaDecryptError } from './meta.js';
 import { deriveMetaKey, generateSecretKey } from './subscription-keys.js';
 
 const meta: SubscriptionMeta = {
@@ -63,6 +63,19 @@ describe('meta sealing', () => {
       expect(() => decryptMeta(randomBytes(32), sealed)).toThrow(MetaDecryptError);
     },
   );
+
+  it('opens a binding record only as one, and a site meta only as a site meta', () => {
+    const key = randomBytes(32);
+    const binding = { subscriptionId: 's1', ...meta };
+    const sealed = encryptMeta(key, binding, BINDING_ASSOCIATED_DATA);
+    expect(decryptMeta(key, sealed, BINDING_ASSOCIATED_DATA)).toEqual(binding);
+    expect(() => decryptMeta(key, sealed)).toThrow(MetaDecryptError);
+    expect(() => decryptMeta(key, encryptMeta(key, meta), BINDING_ASSOCIATED_DATA)).toThrow(
+      MetaDecryptError,
+    );
+    // Same layout as any meta: the associated data is authenticated, not stored.
+    expect(decodeBase64Url(sealed)).toHaveLength(24 + JSON.stringify(binding).length + 16);
+  });
 
   it('rejects a truncated value', () => {
     const key = randomBytes(32);
