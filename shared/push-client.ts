@@ -34,7 +34,7 @@ export interface PushClientOptions {
   /** Defaults to `new globalThis.WebSocket(url)`. */
   createSocket?: (url: string) => WebSocketLike;
   /** The ack is sent only once this resolves; if it throws, the message comes again next connection. */
-  onNotification: (n: NotificationFrame) => Promise<void> | void;
+  onNotification: (n: NotificationFrame) => unknown;
   onStateChange?: (s: PushClientState) => void;
   /** The token was refused (close code 4401): the client stops and will not reconnect. */
   onUnauthorized?: () => void;
@@ -82,7 +82,7 @@ export class PushClient {
   readonly #url: string;
   readonly #clientToken: string;
   readonly #createSocket: (url: string) => WebSocketLike;
-  readonly #onNotification: (n: NotificationFrame) => Promise<void> | void;
+  readonly #onNotification: (n: NotificationFrame) => unknown;
   readonly #onStateChange: ((s: PushClientState) => void) | undefined;
   readonly #onUnauthorized: (() => void) | undefined;
   readonly #initialBackoffMs: number;

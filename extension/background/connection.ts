@@ -15,7 +15,8 @@ export interface ClientLike {
 export interface ClientOptions {
   serverUrl: string;
   clientToken: string;
-  onNotification: (frame: NotificationFrame) => Promise<void>;
+  /** Resolves once the frame is handled (its outcome is not needed); then it is acked. */
+  onNotification: (frame: NotificationFrame) => Promise<unknown>;
   onStateChange: (state: PushClientState) => void;
   onUnauthorized: () => void;
 }
@@ -24,7 +25,8 @@ export interface ConnectionDeps {
   /** The account to connect, or null when off or signed out. */
   wanted: () => Promise<SignedInAccount | null>;
   createClient: (options: ClientOptions) => ClientLike;
-  onNotification: (frame: NotificationFrame) => Promise<void>;
+  /** Resolves once the frame is handled (its outcome is not needed); then it is acked. */
+  onNotification: (frame: NotificationFrame) => Promise<unknown>;
   onUnauthorized: () => Promise<void>;
   publishState: (state: ConnectionState) => Promise<void>;
   queue: SerialQueue;
@@ -82,7 +84,7 @@ export class ConnectionManager {
     const client = this.deps.createClient({
       serverUrl: account.serverUrl,
       clientToken: account.clientToken,
-      onNotification: (frame) => this.deps.onNotification(frame),
+      onNotification: this.deps.onNotification,
       onStateChange: (state) => {
         // Stopped clients keep reporting; only the current one speaks for the connection.
         if (this.#client === client) void this.deps.publishState(connectionStateOf(state));

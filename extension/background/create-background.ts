@@ -149,9 +149,8 @@ export function createBackground(browser: Browser) {
         onUnauthorized: options.onUnauthorized,
         pingIntervalMs: PING_INTERVAL_MS,
       }),
-    onNotification: async (frame) => {
-      await receive(frame);
-    },
+    // The receiver itself: PushClient hands each frame straight to it.
+    onNotification: receive,
     onUnauthorized: deviceRemoved,
     publishState: (state) => session.set(CONNECTION_STATE_KEY, state),
   });
