@@ -178,7 +178,9 @@ export class RabbitCluster {
     for (let i = 1; i <= size; i++) {
       const nodeDir = join(dir, `node-${i}`);
       mkdirSync(nodeDir);
-      nodes.push(new RabbitNode(`${tag}-${i}@localhost`, await freePort(), await freePort(), nodeDir, env));
+      nodes.push(
+        new RabbitNode(`${tag}-${i}@localhost`, await freePort(), await freePort(), nodeDir, env),
+      );
     }
     for (const node of nodes) {
       const nodeDir = join(dir, `node-${nodes.indexOf(node) + 1}`);
