@@ -40,9 +40,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await server?.close();
+  // Bounded, so that the nodes are stopped even if a server failed to stop.
+  await Promise.race([server?.close(), new Promise((r) => setTimeout(r, 20_000))]);
   await rabbit?.stop();
-});
+}, 60_000);
 
 /** The request's answer and how long it took. */
 async function timed(

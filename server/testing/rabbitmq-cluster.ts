@@ -40,11 +40,22 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Nodes still running when the test process exits (a failed test): killed, never left over. */
+/**
+ * Nodes still running when the test process ends (a failed or timed-out test): killed, never
+ * left over. On a signal the signal is raised again once they are gone, so the process ends
+ * as it would have.
+ */
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+const killRunning = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.once('exit', killRunning);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killRunning();
+    process.kill(process.pid, signal);
+  });
+}
 
 export class RabbitNode {
   private child: ChildProcess | null = null;
@@ -76,6 +87,8 @@ export class RabbitNode {
         ...this.env,
         RABBITMQ_NODENAME: this.name,
         RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+        // Erlang distribution (node to node, and rabbitmqctl) on loopback only, too.
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
         RABBITMQ_NODE_PORT: String(this.port),
         RABBITMQ_DIST_PORT: String(this.distPort),
         RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
