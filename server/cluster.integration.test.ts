@@ -166,17 +166,27 @@ const reachedAll = (o: Outcome) =>
  * what arrived. The last tenth waits for the fault to be over, so every scenario also
  * sends after it.
  */
-async function scenario(name: string, fault: () => Promise<void>): Promise<Figures> {
+async function scenario(
+  name: string,
+  fault: (inEffect: () => void) => Promise<void>,
+): Promise<Figures> {
   const outcomes: Outcome[] = [];
   let next = 0;
   let faulted: Promise<void> = new Promise(() => {});
+  let markInEffect: () => void = () => {};
+  const inEffect = new Promise<void>((resolve) => {
+    markInEffect = resolve;
+  });
   const started = performance.now();
   const worker = async () => {
     while (next < PUSHES) {
       const i = next++;
       const due = started + (i * 1000) / RATE;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-      if (i === Math.floor(PUSHES / 5)) faulted = fault();
+      if (i === Math.floor(PUSHES / 5)) faulted = fault(markInEffect).finally(markInEffect);
+      // What follows is sent while the fault is in effect (rabbitmqctl takes seconds)...
+      if (i > PUSHES / 5) await inEffect;
+      // ...and the last tenth after it is over.
       if (i >= PUSHES * 0.9) await faulted;
       outcomes.push(await send(`${name}-${i}-${randomBytes(4).toString('hex')}`, i % USERS));
     }
@@ -199,6 +209,13 @@ async function scenario(name: string, fault: () => Promise<void>): Promise<Figur
     slowestMs: Math.round(Math.max(...outcomes.map((o) => o.ms))),
   };
   const statuses = [...new Set(outcomes.map((o) => o.status))].join('/');
+  for (const o of created.filter((c) => !reachedAll(c)).slice(0, 5)) {
+    const missing = devices
+      .map((d, i) => ({ d, i }))
+      .filter(({ d, i }) => d.user === o.user && !delivered.get(o.tag)?.has(i))
+      .map(({ d, i }) => `device ${i} (${d.push.state})`);
+    console.log(`${name}: lost ${o.tag} for user ${o.user}: missing on ${missing.join(', ')}`);
+  }
   console.log(
     `${name}: sent ${figures.sent}, 201 ${figures.created}, other answers ${figures.refused} ` +
       `(${statuses}), connection errors ${figures.errors}, delivered ${figures.delivered}, ` +
@@ -231,8 +248,9 @@ describe('two server nodes on a three-node RabbitMQ cluster', () => {
   it('kill -9 of a server node mid-stream: 0 lost, every request answered within 2 s', async () => {
     const victim = nodes[0]!;
     // The load balancer is not told: like Caddy, it finds the node refusing connections.
-    const figures = await scenario('kill -9 server node', async () => {
+    const figures = await scenario('kill -9 server node', async (inEffect) => {
       await victim.kill();
+      inEffect();
       nodes.splice(nodes.indexOf(victim), 1);
       route();
     });
@@ -259,8 +277,9 @@ describe('two server nodes on a three-node RabbitMQ cluster', () => {
     let heartbeats: number[] = [];
     let stopMs = 0;
     const stopping = nodes[1]!;
-    const figures = await scenario('memory alarm', async () => {
+    const figures = await scenario('memory alarm', async (inEffect) => {
       await alarmed.memoryAlarm(true);
+      inEffect();
       try {
         heartbeats = await Promise.all(
           nodes.map(async (n) => (await fetch(`${n.url}/__heartbeat__`)).status),
@@ -289,8 +308,10 @@ describe('two server nodes on a three-node RabbitMQ cluster', () => {
   it('SIGTERM of a server node mid-stream: 0 lost, no stored push cut off', async () => {
     const victim = nodes[0]!;
     let exitCode: number | null = null;
-    const figures = await scenario('SIGTERM server node', async () => {
-      exitCode = await victim.stop();
+    const figures = await scenario('SIGTERM server node', async (inEffect) => {
+      const stopping = victim.stop();
+      inEffect();
+      exitCode = await stopping;
       nodes.splice(nodes.indexOf(victim), 1);
       route();
     });
