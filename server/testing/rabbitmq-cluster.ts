@@ -79,6 +79,11 @@ export class RabbitNode {
     return this.child !== null;
   }
 
+  /** The Erlang VM's pid (the script `exec`s it), or null while stopped. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   /** Starts the node (again: a killed node comes back with its data and rejoins). */
   async start(): Promise<void> {
     if (this.child) return;
