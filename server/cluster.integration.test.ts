@@ -98,9 +98,9 @@ beforeAll(async () => {
         createSocket: (url) => new WebSocket(url),
         onNotification: (n) => {
           const tag = Buffer.from(n.data ?? '', 'base64url').toString('utf8');
-          let reached = delivered.get(tag);
-          if (!reached) delivered.set(tag, (reached = new Set()));
+          const reached = delivered.get(tag) ?? new Set<number>();
           reached.add(index);
+          delivered.set(tag, reached);
         },
         // Quicker than the add-on's defaults, so the test does not wait seconds per fault.
         backoff: { initialMs: 100, maxMs: 1000, spreadMs: 1000 },
