@@ -133,8 +133,10 @@ async function declareTopology(amqpUrl: string, users: readonly BenchUser[]): Pr
       channels.map(async (ch, k) => {
         for (let i = k; i < users.length; i += channels.length) {
           const user = users[i]!;
-          for (const client of user.clients)
-            await declareClientQueue(ch, user.userId, client.clientId);
+          // The benchmark runs the server with the default QUEUE_TYPE.
+          for (const client of user.clients) {
+            await declareClientQueue(ch, user.userId, client.clientId, 'classic');
+          }
           await declareSubscription(ch, user.userId, user.token);
         }
       }),

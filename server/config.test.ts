@@ -27,7 +27,9 @@ describe('defaults (docs/protocol.md §1)', () => {
   });
 
   it('uses the local RabbitMQ, memcached and SQLite file, and no admin', () => {
-    expect(config.amqpUrl).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(config.amqpUrls).toEqual(['amqp://guest:guest@127.0.0.1:5672']);
+    expect(config.queueType).toBe('classic');
+    expect(config.brokerTimeoutMs).toBe(1500);
     expect(config.memcachedServers).toEqual(['127.0.0.1:11211']);
     expect(config.database).toEqual({ kind: 'sqlite', path: './data/push.db' });
     expect(config.adminToken).toBeNull();
@@ -63,8 +65,28 @@ describe('values', () => {
       ADMIN_TOKEN: 'a-token-of-at-least-16',
     });
     expect(config.host).toBe('0.0.0.0');
-    expect(config.amqpUrl).toBe('amqps://push:secret@rabbit.internal:5671/vhost');
+    expect(config.amqpUrls).toEqual(['amqps://push:secret@rabbit.internal:5671/vhost']);
     expect(config.adminToken).toBe('a-token-of-at-least-16');
+  });
+
+  it('splits AMQP_URL on commas: the nodes of a RabbitMQ cluster', () => {
+    const config = loadConfig({
+      AMQP_URL:
+        'amqp://push:pw@rabbit-1:5672, amqp://push:pw@rabbit-2:5672,amqp://push:pw@rabbit-3:5672',
+      QUEUE_TYPE: 'quorum',
+      BROKER_TIMEOUT_MS: '1000',
+    });
+    expect(config.amqpUrls).toEqual([
+      'amqp://push:pw@rabbit-1:5672',
+      'amqp://push:pw@rabbit-2:5672',
+      'amqp://push:pw@rabbit-3:5672',
+    ]);
+    expect(config.queueType).toBe('quorum');
+    expect(config.brokerTimeoutMs).toBe(1000);
+    // Logged at start: every node, none with its password.
+    expect(describeConfig(config).amqpUrl).toBe(
+      'amqp://***@rabbit-1:5672,amqp://***@rabbit-2:5672,amqp://***@rabbit-3:5672',
+    );
   });
 
   it('splits MEMCACHED on commas, trimming spaces and dropping empty entries', () => {
@@ -200,6 +222,10 @@ describe('malformed values throw a StartupError naming the variable', () => {
     ['PUBLIC_URL', 'ftp://push.example.com'],
     ['AMQP_URL', 'http://guest:guest@127.0.0.1:5672'],
     ['AMQP_URL', '127.0.0.1:5672'],
+    ['AMQP_URL', 'amqp://rabbit-1:5672,rabbit-2:5672'],
+    ['AMQP_URL', ' , '],
+    ['QUEUE_TYPE', 'stream'],
+    ['BROKER_TIMEOUT_MS', '0'],
     ['MEMCACHED', 'localhost'],
     ['MEMCACHED', '127.0.0.1:11211,cache-b'],
     ['MEMCACHED', ' , '],

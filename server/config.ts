@@ -43,10 +43,21 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected http(s) origins' }))),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  // One URL, or the nodes of a RabbitMQ cluster comma separated: each connection picks one
+  // and fails over to the next (docs/operations.md, "Several nodes").
   AMQP_URL: z
     .string()
-    .regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:port')
-    .default('amqp://guest:guest@127.0.0.1:5672'),
+    .default('amqp://guest:guest@127.0.0.1:5672')
+    .transform(parseList)
+    .pipe(
+      z
+        .array(z.string().regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:port'))
+        .min(1, 'expected at least one amqp://user:pass@host:port'),
+    ),
+  QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  // The longest a request waits for RabbitMQ (a confirm, a queue or binding), so a request
+  // answers within 2 s even when RabbitMQ is down, blocked or losing a node.
+  BROKER_TIMEOUT_MS: PositiveInt.max(60_000).default(1500),
   MEMCACHED: z
     .string()
     .default('127.0.0.1:11211')
@@ -94,6 +105,8 @@ const EnvSchema = z.object({
   MEMCACHED_TIMEOUT_MS: PositiveInt.default(500),
 });
 
+export type QueueType = 'classic' | 'quorum';
+
 export interface DosSettings {
   windowSeconds: number;
   maxRequests: number;
@@ -117,7 +130,12 @@ export interface Config {
   vapidAudiences: string[];
   /** PEM files to serve HTTPS (and HTTP/2) with; null for plain HTTP. */
   tls: { certFile: string; keyFile: string } | null;
-  amqpUrl: string;
+  /** RabbitMQ nodes (one, or those of a cluster), tried in turn. */
+  amqpUrls: string[];
+  /** How client queues are declared: classic (fast, on one node) or quorum (replicated). */
+  queueType: QueueType;
+  /** Longest wait for RabbitMQ within a request; past it the request answers 503. */
+  brokerTimeoutMs: number;
   memcachedServers: string[];
   memcachedTimeoutMs: number;
   database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -169,9 +187,8 @@ function redactUrl(value: string): string {
 function quoteRejected(variable: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (variable === 'ADMIN_TOKEN') return `${[...value].length} characters`;
-  if (variable === 'AMQP_URL' || variable === 'DATABASE_URL') {
-    return JSON.stringify(redactUrl(value));
-  }
+  if (variable === 'AMQP_URL') return JSON.stringify(parseList(value).map(redactUrl).join(','));
+  if (variable === 'DATABASE_URL') return JSON.stringify(redactUrl(value));
   return JSON.stringify(value);
 }
 
@@ -249,7 +266,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...new Set([url.origin, ...e.PUBLIC_URL_ALIASES.map((alias) => new URL(alias).origin)]),
     ],
     tls,
-    amqpUrl: e.AMQP_URL,
+    amqpUrls: e.AMQP_URL,
+    queueType: e.QUEUE_TYPE,
+    brokerTimeoutMs: e.BROKER_TIMEOUT_MS,
     memcachedServers: e.MEMCACHED,
     memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
     database,
@@ -290,7 +309,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     publicUrl: config.publicUrl,
     vapidAudiences: config.vapidAudiences,
     tls: config.tls ? { cert: config.tls.certFile, key: config.tls.keyFile } : 'off',
-    amqpUrl: redactUrl(config.amqpUrl),
+    amqpUrl: config.amqpUrls.map(redactUrl).join(','),
+    queueType: config.queueType,
+    brokerTimeoutMs: config.brokerTimeoutMs,
     memcached: config.memcachedServers,
     database:
       config.database.kind === 'sqlite'

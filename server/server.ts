@@ -51,6 +51,8 @@ export interface StartOptions {
 
 /** How long a stopping server lets requests in flight finish before cutting them off. */
 const DRAIN_MS = 10_000;
+/** Longest wait for RabbitMQ to confirm the heartbeat's probe publish (within its 2 s). */
+const PROBE_TIMEOUT_MS = 1500;
 /** Connections the kernel may hold waiting for accept(): room for a herd of reconnects. */
 const LISTEN_BACKLOG = 8192;
 
@@ -81,9 +83,12 @@ export async function startServer(
     throw err;
   };
 
-  const broker = await Broker.connect(config.amqpUrl, log, {
+  const broker = await Broker.connect(config.amqpUrls, log, {
     prefetch: config.delivery.prefetch,
+    queueType: config.queueType,
+    timeoutMs: config.brokerTimeoutMs,
     onPublishConfirm: (s) => metrics.publishConfirmSeconds.observe(s),
+    onBlockedChange: (blocked) => metrics.noteBrokerBlocked(blocked),
   }).catch((err: unknown) =>
     fail(new StartupError('AMQP_URL', `RabbitMQ is not reachable (${reason(err)})`)),
   );
@@ -112,7 +117,7 @@ export async function startServer(
   const endpoints = new EndpointCache(store, { maxEntries: 100_000, ttlMs: 60_000 });
   // Every process listens, whether or not its own admin page is enabled: the page of another
   // node may disable an account whose sockets or cached endpoints are here.
-  const control = await ControlBus.connect(config.amqpUrl, log, (message) => {
+  const control = await ControlBus.connect(config.amqpUrls, log, (message) => {
     if (message.type === 'close-clients') {
       for (const clientId of message.clientIds) sessions.revoke(clientId);
     } else {
@@ -136,7 +141,8 @@ export async function startServer(
   };
   const probes = recordingProbes(
     {
-      rabbitmq: async () => broker.isUp && broker.publisher.ready,
+      // Down also while an alarm blocks publishing: pushes cannot be stored then.
+      rabbitmq: async () => broker.isUp && (await broker.publisher.probe(PROBE_TIMEOUT_MS)),
       memcached: () => cache.ping(),
       database: async () => {
         await store.ping();

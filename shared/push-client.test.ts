@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { NotificationFrame } from './protocol.js';
+import { CloseCode, type NotificationFrame } from './protocol.js';
 import {
   backoffDelay,
   connectUrlFor,
@@ -147,7 +147,7 @@ function startClient(overrides: Partial<PushClientOptions> = {}) {
 }
 
 async function connected(client: PushClient): Promise<void> {
-  await vi.waitFor(() => expect(client.state).toBe('connected'), { interval: 5 });
+  await vi.waitFor(() => expect(client.state).toBe('connected'), { interval: 5, timeout: 5000 });
 }
 
 afterEach(async () => {
@@ -340,7 +340,7 @@ describe('PushClient', () => {
   it('waits longer after each failed attempt, and starts over after a successful hello', async () => {
     server = await FakeServer.start();
     server.wss.on('connection', (socket) => socket.close(1011));
-    const { client } = startClient({ backoff: { initialMs: 40, maxMs: 10_000 } });
+    const { client } = startClient({ backoff: { initialMs: 40, maxMs: 10_000, spreadMs: 100 } });
     for (let i = 0; i < 5; i++) await server.nextConnection();
     const times = server.connections.slice(0, 5).map((c) => c.connectedAt);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
@@ -351,7 +351,8 @@ describe('PushClient', () => {
     expect(gaps[2]).toBeGreaterThan(gaps[0]!);
     expect(gaps[3]).toBeGreaterThan(gaps[1]!);
 
-    // After a successful hello the next reconnect is quick again.
+    // After a successful hello the next reconnect is quick again: within the spread window
+    // (100 ms here), not after the long backoff the failures had reached.
     server.wss.removeAllListeners('connection');
     server.wss.on('connection', (socket) => server.connections.push(new Connection(socket)));
     const good = await server.nextConnection(3000);
@@ -544,5 +545,79 @@ describe('connectUrlFor', () => {
   it('refuses other schemes and non-URLs', () => {
     expect(() => connectUrlFor('ftp://example.net')).toThrow(TypeError);
     expect(() => connectUrlFor('example.net')).toThrow(TypeError);
+  });
+});
+
+describe('a node going away: its devices come back spread over the window, not as a herd', () => {
+  /** A socket with no network under it: the test plays the server by hand. */
+  class SimulatedSocket {
+    readyState = 0;
+    onopen: ((event: unknown) => void) | null = null;
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+    onclose: ((event: { code: number; reason: string }) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+    send(): void {}
+    close(): void {}
+    open(): void {
+      this.readyState = 1;
+      this.onopen?.({});
+      this.onmessage?.({ data: JSON.stringify({ type: 'hello', clientId: 'c' }) });
+    }
+    drop(code: number): void {
+      this.readyState = 3;
+      this.onclose?.({ code, reason: '' });
+    }
+  }
+
+  it('10,000 devices closed with 1001 reconnect evenly over 0–5 s (measured)', async () => {
+    const devices = 10_000;
+    const spreadMs = 5000;
+    const sockets: SimulatedSocket[] = [];
+    const pushClients: PushClient[] = [];
+    for (let i = 0; i < devices; i++) {
+      const client = new PushClient({
+        url: 'ws://push.example/v1/connect',
+        clientToken: `t${i}`,
+        // The defaults the add-on uses (initial 1 s, max 60 s), hence a 5 s spread.
+        createSocket: () => {
+          const socket = new SimulatedSocket();
+          sockets.push(socket);
+          return socket;
+        },
+        onNotification: () => {},
+      });
+      pushClients.push(client);
+      client.start();
+    }
+    for (const socket of sockets) socket.open();
+    expect(pushClients.every((c) => c.state === 'connected')).toBe(true);
+
+    // The node stops: every socket closes in the same instant. Each client's reconnect is
+    // a timer; the delays it is set for are when the devices come back.
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      for (const socket of sockets.splice(0)) socket.drop(CloseCode.GoingAway);
+      const delays = timers.mock.calls.map((call) => Number(call[1]));
+      expect(delays).toHaveLength(devices);
+      const buckets = Array.from({ length: 10 }, () => 0);
+      for (const d of delays) buckets[Math.min(9, Math.floor(d / (spreadMs / 10)))]!++;
+      const perSecond = Array.from({ length: 5 }, (_, s) => buckets[2 * s]! + buckets[2 * s + 1]!);
+      const firstTenMs = delays.filter((d) => d < 10).length;
+      console.log(
+        `10,000 devices after 1001: reconnects per 500 ms ${buckets.join(' ')}; per second ` +
+          `${perSecond.join(' ')}; in the first 10 ms ${firstTenMs}; last at ${Math.round(Math.max(...delays))} ms`,
+      );
+      // Evenly: each tenth of the window gets a tenth of the devices (±20 %), hardly any
+      // comes back at once, and all are back within the window.
+      for (const count of buckets) {
+        expect(count).toBeGreaterThan((devices / 10) * 0.8);
+        expect(count).toBeLessThan((devices / 10) * 1.2);
+      }
+      expect(firstTenMs).toBeLessThan(devices / 100);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(spreadMs);
+    } finally {
+      timers.mockRestore();
+      await Promise.all(pushClients.map((c) => c.stop()));
+    }
   });
 });

@@ -38,7 +38,13 @@ export interface PushClientOptions {
   onStateChange?: (s: PushClientState) => void;
   /** The token was refused (close code 4401): the client stops and will not reconnect. */
   onUnauthorized?: () => void;
-  backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Reconnect delays. After a failed attempt: exponential from `initialMs` to `maxMs`.
+   * After losing a connection that was up (a server node stopped or died): a delay drawn
+   * evenly from 0…`spreadMs` (default: the smaller of `maxMs` and 5 s), so the devices of a
+   * node come back to the others spread over that window, not all in the same instant.
+   */
+  backoff?: { initialMs?: number; maxMs?: number; spreadMs?: number };
   pingIntervalMs?: number;
   /** How many acked ids to remember for dropping redeliveries. */
   seenIdsLimit?: number;
@@ -48,6 +54,8 @@ const OPEN = 1;
 const CLOSED = 3;
 /** How long stop() waits for the closing handshake before it stops caring. */
 const STOP_TIMEOUT_MS = 2000;
+/** Default window over which the devices of a lost connection come back. */
+const RECONNECT_SPREAD_MS = 5000;
 
 /**
  * Delay before reconnect attempt `attempt` (0-based): exponential, capped, with "equal jitter"
@@ -87,6 +95,7 @@ export class PushClient {
   readonly #onUnauthorized: (() => void) | undefined;
   readonly #initialBackoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #spreadMs: number;
   readonly #pingIntervalMs: number;
   readonly #seenIdsLimit: number;
 
@@ -115,6 +124,7 @@ export class PushClient {
     this.#onUnauthorized = options.onUnauthorized;
     this.#initialBackoffMs = options.backoff?.initialMs ?? 1000;
     this.#maxBackoffMs = options.backoff?.maxMs ?? 60_000;
+    this.#spreadMs = options.backoff?.spreadMs ?? Math.min(this.#maxBackoffMs, RECONNECT_SPREAD_MS);
     this.#pingIntervalMs = options.pingIntervalMs ?? 25_000;
     this.#seenIdsLimit = options.seenIdsLimit ?? 1000;
   }
@@ -287,6 +297,7 @@ export class PushClient {
   }
 
   #onClose(code: number): void {
+    const wasConnected = this.#state === 'connected';
     this.#socket = null;
     this.#clearTimers();
     if (code === CloseCode.Unauthorized) {
@@ -296,7 +307,14 @@ export class PushClient {
     }
     // Replaced: another socket of this device took over. The newer one is the live one, so
     // coming straight back would only push it off in turn; wait the longest backoff instead.
-    this.#scheduleReconnect(code === CloseCode.Replaced ? this.#maxBackoffMs : undefined);
+    if (code === CloseCode.Replaced) {
+      this.#scheduleReconnect(this.#maxBackoffMs);
+      return;
+    }
+    // A connection that was up is lost when its server node stops (1001) or dies: every
+    // device of that node is here at the same moment. "Full jitter" over the spread window
+    // sends them to the remaining nodes evenly over it, rather than in one herd.
+    this.#scheduleReconnect(wasConnected ? Math.random() * this.#spreadMs : undefined);
   }
 
   #scheduleReconnect(fixedDelayMs?: number): void {

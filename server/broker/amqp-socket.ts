@@ -1,6 +1,6 @@
 // The socket under an amqplib channel, to coalesce its writes (server/io/write-batching.ts).
 import type { Duplex } from 'node:stream';
-import type { Channel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { coalesceWritesPerTurn } from '../io/write-batching.js';
 
 /** amqplib keeps it as `channel.connection.stream`; absent if its internals change shape. */
@@ -8,6 +8,12 @@ function socketOf(channel: Channel): Duplex | null {
   const connection = (channel as unknown as { connection?: { stream?: unknown } }).connection;
   const stream = connection?.stream;
   return stream && typeof (stream as Duplex).cork === 'function' ? (stream as Duplex) : null;
+}
+
+/** The socket of a connection (`model.connection.stream`); null if amqplib changes shape. */
+export function socketOfModel(model: ChannelModel): Duplex | null {
+  const stream = (model as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream && typeof (stream as Duplex).destroy === 'function' ? (stream as Duplex) : null;
 }
 
 /**

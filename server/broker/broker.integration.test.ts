@@ -10,7 +10,11 @@ const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = await Broker.connect(AMQP_URL, createLogger('silent'), { prefetch: 1 });
+  broker = await Broker.connect([AMQP_URL], createLogger('silent'), {
+    prefetch: 1,
+    queueType: 'classic',
+    timeoutMs: 1500,
+  });
 });
 
 afterAll(async () => {

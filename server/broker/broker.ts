@@ -1,8 +1,14 @@
-// The server's side of RabbitMQ: connections (recovering by themselves), the topology
-// (one exchange per user, one durable queue per client, one binding per subscription
-// token), the publisher and per-session consumers.
-import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
+// The server's side of RabbitMQ: connections to any node of the cluster (failing over to the
+// next node by themselves), the topology (one exchange per user, one durable queue per
+// client, one binding per subscription token), the publisher and the shared consumers.
+//
+// Nothing here waits for RabbitMQ without limit (docs/protocol.md §1): with no connection a
+// call fails at once with BrokerUnavailable, and every topology call gives up after
+// `timeoutMs`, so the request behind it answers 503 instead of hanging.
+import type { Channel } from 'amqplib';
+import type { QueueType } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { BrokerConnection, type BrokerConnectionOptions } from './connection.js';
 import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './consumer-pool.js';
 import { BrokerUnavailable } from './errors.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
@@ -19,93 +25,140 @@ export interface QueueStats {
 export interface BrokerOptions {
   /** Messages a device may hold unacked (per consumer). */
   prefetch: number;
+  /** How client queues are declared (docs/operations.md, "Several nodes"). */
+  queueType: QueueType;
+  /** Longest wait for RabbitMQ in one call (a confirm, a declaration); 503 past it. */
+  timeoutMs: number;
   onPublishConfirm?: (seconds: number) => void;
+  onBlockedChange?: (blocked: boolean) => void;
 }
 
-async function connectRecovering(
-  url: string,
-  name: string,
-  initialMaxRetries: number,
-): Promise<RecoveringChannelModel> {
-  return amqp.connect(url, {
-    clientProperties: { connection_name: name },
-    recovery: { initialDelay: 200, maxDelay: 5000, initialMaxRetries },
-  });
-}
+/** Longest wait for one node to accept a connection. */
+const CONNECT_TIMEOUT_MS = 2000;
+/** How long a stopping server waits for RabbitMQ (confirms due, connection.close). */
+const CLOSE_TIMEOUT_MS = 2000;
 
 export class Broker {
-  private up = true;
   readonly consumers: ConsumerPool;
 
   private constructor(
-    url: string,
-    private readonly main: RecoveringChannelModel,
+    private readonly main: BrokerConnection,
+    private readonly publishing: BrokerConnection,
     readonly publisher: Publisher,
-    log: Logger,
-    prefetch: number,
+    private readonly options: BrokerOptions,
+    urls: string[],
   ) {
     this.consumers = new ConsumerPool({
-      url,
+      urls,
       name: 'push-server-consumers',
-      prefetch,
-      connectTimeoutMs: 2000,
+      prefetch: options.prefetch,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs,
     });
-    main.on('disconnect', (err: Error) => {
-      if (this.up) log.error({ event: 'rabbitmq.lost', err }, 'RabbitMQ connection lost');
-      this.up = false;
-    });
-    main.on('connect', () => {
-      if (!this.up) log.info({ event: 'rabbitmq.recovered' }, 'RabbitMQ connection recovered');
-      this.up = true;
-    });
-    // amqplib throws on an 'error' nobody listens to; 'disconnect' above logs it.
-    main.on('error', () => {});
   }
 
   /** Connects and declares the base topology; retries for a few seconds, then throws. */
-  static async connect(url: string, log: Logger, options: BrokerOptions): Promise<Broker> {
-    let main: RecoveringChannelModel;
+  static async connect(urls: string[], log: Logger, options: BrokerOptions): Promise<Broker> {
+    const open = (name: string): Promise<BrokerConnection> => {
+      const settings: BrokerConnectionOptions = {
+        urls,
+        name,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      };
+      return BrokerConnection.open(settings);
+    };
+    const main = await open('push-server');
+    // Publishing has a connection of its own: a resource alarm blocks a connection that
+    // publishes, whole, and registering devices or binding subscriptions must go on.
+    const publishing = await open('push-server-publisher').catch(async (err: unknown) => {
+      await main.close(CLOSE_TIMEOUT_MS);
+      throw err;
+    });
+    watch(main, log, 'main');
+    watch(publishing, log, 'publisher');
+    const publisher = new Publisher(publishing, log, {
+      timeoutMs: options.timeoutMs,
+      onConfirm: options.onPublishConfirm,
+      onBlockedChange: options.onBlockedChange,
+    });
+    const broker = new Broker(main, publishing, publisher, options, urls);
     try {
-      main = await connectRecovering(url, 'push-server', 8);
+      await broker.withChannel((ch) =>
+        ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
+      );
+      await publisher.start();
     } catch (err) {
-      throw new BrokerUnavailable(err);
+      await broker.close();
+      throw err;
     }
-    const publisher = new Publisher(main, log, options.onPublishConfirm);
-    const broker = new Broker(url, main, publisher, log, options.prefetch);
-    await broker.withChannel((ch) =>
-      ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
-    );
-    await publisher.start();
     return broker;
   }
 
+  /** Connected for topology calls and for publishing. */
   get isUp(): boolean {
-    return this.up;
+    return this.main.isUp && this.publishing.isUp;
   }
 
   /**
    * Runs topology operations on a short-lived channel: a failing operation closes its
-   * channel in AMQP, and it must not take other sessions' work down with it.
+   * channel in AMQP, and it must not take other sessions' work down with it. Bounded by
+   * timeoutMs: a node that is lost or starting may not answer for a long time.
    */
   private async withChannel<T>(work: (ch: Channel) => Promise<T>): Promise<T> {
-    let ch: Channel;
+    const model = this.main.current;
+    if (!model) throw new BrokerUnavailable(new Error('no connection to RabbitMQ'));
+    // Set once the channel is open, so that a call given up on can still close it.
+    const opened: { channel: Channel | null; abandoned: boolean } = {
+      channel: null,
+      abandoned: false,
+    };
+    const run = async (): Promise<T> => {
+      const ch = await model.createChannel();
+      opened.channel = ch;
+      // A failed operation also rejects its own call, which reaches the caller through work().
+      ch.on('error', () => {});
+      if (opened.abandoned) throw new BrokerUnavailable(new Error('given up on'));
+      try {
+        return await work(ch);
+      } finally {
+        // A failed operation has closed the channel already.
+        await ch.close().catch(() => {});
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        opened.abandoned = true;
+        reject(
+          new BrokerUnavailable(
+            new Error(`RabbitMQ did not answer within ${this.options.timeoutMs} ms`),
+          ),
+        );
+      }, this.options.timeoutMs);
+    });
+    const running = run();
+    // Once given up on, its outcome no longer matters to anyone.
+    running.catch(() => {});
     try {
-      ch = await this.main.createChannel();
+      return await Promise.race([running, deadline]);
     } catch (err) {
-      throw new BrokerUnavailable(err);
-    }
-    // A failed operation also rejects its own call, which reaches the caller through work().
-    ch.on('error', () => {});
-    try {
-      return await work(ch);
+      if (opened.abandoned) {
+        // Whatever the call still does, its channel closes as soon as RabbitMQ answers.
+        void opened.channel?.close().catch(() => {});
+        throw err;
+      }
+      // A channel that could not be opened means the connection is going.
+      if (opened.channel === null) throw new BrokerUnavailable(err);
+      throw err;
     } finally {
-      // A failed operation has closed the channel already.
-      await ch.close().catch(() => {});
+      clearTimeout(timer);
     }
   }
 
   async createClientQueue(userId: string, clientId: string): Promise<void> {
-    await this.withChannel((ch) => declareClientQueue(ch, userId, clientId));
+    await this.withChannel((ch) =>
+      declareClientQueue(ch, userId, clientId, this.options.queueType),
+    );
   }
 
   /** Deleting the queue also cancels its consumer on whichever server holds the socket. */
@@ -145,9 +198,26 @@ export class Broker {
     return this.consumers.consume(clientQueue(clientId), handlers);
   }
 
+  /** Bounded: a blocked or lost RabbitMQ cannot hold a stopping server (docs/operations.md). */
   async close(): Promise<void> {
-    await this.publisher.stop();
-    await this.consumers.close();
-    await this.main.close().catch(() => {});
+    await this.publisher.stop(CLOSE_TIMEOUT_MS);
+    await Promise.all([
+      this.publishing.close(CLOSE_TIMEOUT_MS),
+      this.consumers.close(CLOSE_TIMEOUT_MS),
+      this.main.close(CLOSE_TIMEOUT_MS),
+    ]);
   }
+}
+
+/** Logs each loss and recovery of a connection once, naming the node it reached. */
+function watch(connection: BrokerConnection, log: Logger, role: string): void {
+  connection.on('down', (err) => {
+    log.error({ event: 'rabbitmq.lost', connection: role, err }, 'RabbitMQ connection lost');
+  });
+  connection.on('up', (_model, node) => {
+    log.info(
+      { event: 'rabbitmq.recovered', connection: role, node },
+      'RabbitMQ connection recovered',
+    );
+  });
 }

@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
+  await Promise.all(pools.splice(0).map((p) => p.close(2000)));
   for (const q of queues.splice(0)) await ch.deleteQueue(q);
 });
 
@@ -48,7 +48,8 @@ function send(queueName: string, body: string): void {
 
 function pool(options: Partial<ConsumerPoolOptions> = {}): ConsumerPool {
   const p = new ConsumerPool({
-    url: AMQP_URL,
+    urls: [AMQP_URL],
+    timeoutMs: 5000,
     name: 'test-pool',
     prefetch: 10,
     connectTimeoutMs: 2000,

@@ -13,10 +13,13 @@
 //     check and the consume is sub-millisecond; should a client be deleted exactly then,
 //     the shared channel closes and its sessions reconnect (closed 1011), losing nothing.
 //
-// Connections are opened once (concurrent first consumes wait for the same one) and
-// closed again when no consumer has been left on them for a while.
+// Connections are opened once (concurrent first consumes wait for the same one), to any
+// node of the cluster, and closed again when no consumer has been left on them for a while.
+// A consume answers within `timeoutMs` (the hello is answered or closed 1011 in time, docs/
+// protocol.md §3); one that completes after that is closed again at once.
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { batchWritesPerTurn } from './amqp-socket.js';
+import { closeWithin } from './connection.js';
 import { BrokerUnavailable, isAmqpNotFound, QueueMissing } from './errors.js';
 
 /** RabbitMQ requires ≤ devices / 100 channels; 500 consumers share one. */
@@ -24,6 +27,8 @@ export const CONSUMERS_PER_CHANNEL = 500;
 /** RabbitMQ allows 2047 channels per connection; 200 keep one connection's load moderate. */
 const CHANNELS_PER_CONNECTION = 200;
 const PROBE_CHANNELS = 4;
+/** After no node answered, consumes fail at once for this long instead of each trying. */
+const FAIL_FAST_MS = 500;
 /** An empty pool keeps its connection this long, for the next reconnecting device. */
 const IDLE_CLOSE_MS = 30_000;
 
@@ -44,11 +49,14 @@ export interface QueueConsumer {
 }
 
 export interface ConsumerPoolOptions {
-  url: string;
+  /** The cluster's nodes; a new connection goes to the next one in turn. */
+  urls: string[];
   /** The connection name shown by RabbitMQ's management tools. */
   name: string;
   prefetch: number;
   connectTimeoutMs: number;
+  /** Longest a consume may take, connecting included; BrokerUnavailable past it. */
+  timeoutMs: number;
   consumersPerChannel?: number;
   /** How long an empty pool keeps its connection; IDLE_CLOSE_MS by default. */
   idleCloseMs?: number;
@@ -242,10 +250,10 @@ class PoolConnection {
     }
   }
 
-  async close(): Promise<void> {
+  async close(ms: number): Promise<void> {
     this.dead = true;
     // Closing the connection requeues whatever its channels had not acked.
-    await this.model.close().catch(() => {});
+    await closeWithin(this.model, ms);
   }
 }
 
@@ -254,10 +262,15 @@ export class ConsumerPool {
   private connecting: Promise<PoolConnection> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The node the next connection tries first: connections spread over the cluster. */
+  private nextUrl: number;
+  /** Until then, consumes fail at once: no node answered a moment ago (a herd of hellos). */
+  private failFastUntil = 0;
   readonly perChannel: number;
 
   constructor(private readonly options: ConsumerPoolOptions) {
     this.perChannel = options.consumersPerChannel ?? CONSUMERS_PER_CHANNEL;
+    this.nextUrl = Math.floor(Math.random() * options.urls.length);
   }
 
   get prefetch(): number {
@@ -277,6 +290,42 @@ export class ConsumerPool {
 
   async consume(queue: string, handlers: QueueConsumerHandlers): Promise<QueueConsumer> {
     if (this.closed) throw new BrokerUnavailable(new Error('consumer pool closed'));
+    if (Date.now() < this.failFastUntil) {
+      throw new BrokerUnavailable(new Error('no RabbitMQ node answered a moment ago'));
+    }
+    const given = { up: false };
+    const consuming = this.consumeNow(queue, handlers, given);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        given.up = true;
+        reject(
+          new BrokerUnavailable(
+            new Error(`RabbitMQ did not open the consumer within ${this.options.timeoutMs} ms`),
+          ),
+        );
+      }, this.options.timeoutMs);
+    });
+    // A consumer that opens after the caller gave up is nobody's: close it, so its messages
+    // go back to the queue for the device's next connection.
+    consuming.then(
+      (consumer) => {
+        if (given.up) void consumer.close();
+      },
+      () => {},
+    );
+    try {
+      return await Promise.race([consuming, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async consumeNow(
+    queue: string,
+    handlers: QueueConsumerHandlers,
+    given: { up: boolean },
+  ): Promise<QueueConsumer> {
     this.cancelIdleClose();
     const connection = await this.connectionWithRoom();
     let slot: SharedChannel;
@@ -292,6 +341,10 @@ export class ConsumerPool {
       slot.reserved--;
       if (err instanceof QueueMissing) throw err;
       throw new BrokerUnavailable(err);
+    }
+    if (given.up) {
+      slot.reserved--;
+      throw new BrokerUnavailable(new Error('given up on'));
     }
     try {
       return await slot.consume(queue, handlers);
@@ -314,17 +367,29 @@ export class ConsumerPool {
     }
   }
 
+  /** A connection to the next node that answers, trying each once. */
   private async connect(): Promise<PoolConnection> {
-    let model: ChannelModel;
-    try {
-      model = await amqp.connect(this.options.url, {
-        clientProperties: {
-          connection_name: `${this.options.name}-${this.connections.length}`,
-        },
-        timeout: this.options.connectTimeoutMs,
-      });
-    } catch (err) {
-      throw new BrokerUnavailable(err);
+    const { urls } = this.options;
+    let model: ChannelModel | null = null;
+    let lastError: unknown;
+    for (let i = 0; i < urls.length && !model; i++) {
+      const url = urls[this.nextUrl % urls.length]!;
+      this.nextUrl = (this.nextUrl + 1) % urls.length;
+      try {
+        model = await amqp.connect(url, {
+          clientProperties: {
+            connection_name: `${this.options.name}-${this.connections.length}`,
+          },
+          timeout: this.options.connectTimeoutMs,
+        });
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (!model) {
+      // Every node refused: the hellos right behind this one need not each try again.
+      this.failFastUntil = Date.now() + FAIL_FAST_MS;
+      throw new BrokerUnavailable(lastError);
     }
     const connection = new PoolConnection(model, this);
     const index = this.connections.findIndex((c) => c.dead);
@@ -340,7 +405,7 @@ export class ConsumerPool {
       this.idleTimer = null;
       if (this.connections.some((c) => c.load > 0) || this.connecting) return;
       const all = this.connections.splice(0);
-      for (const c of all) void c.close();
+      for (const c of all) void c.close(this.options.connectTimeoutMs);
     }, this.options.idleCloseMs ?? IDLE_CLOSE_MS);
     this.idleTimer.unref();
   }
@@ -350,9 +415,10 @@ export class ConsumerPool {
     this.idleTimer = null;
   }
 
-  async close(): Promise<void> {
+  /** Closes every connection, each within `ms` even if its node does not answer. */
+  async close(ms: number): Promise<void> {
     this.closed = true;
     this.cancelIdleClose();
-    await Promise.all(this.connections.splice(0).map((c) => c.close()));
+    await Promise.all(this.connections.splice(0).map((c) => c.close(ms)));
   }
 }

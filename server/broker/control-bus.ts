@@ -3,11 +3,13 @@
 // node), and forget cached endpoints whose subscription or account changed. A fanout exchange
 // `push.control`; each node listens on an exclusive, auto-deleted queue of its own, so
 // nothing is left behind when a node stops and a node that was down misses nothing it
-// needs: its sockets were closed when it went down. The connection recovers by itself;
-// the queue and consumer are declared again on each reconnect.
-import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+// needs: its sockets were closed when it went down. The connection recovers by itself, on
+// any node of the cluster (the exchange and its bindings exist on every node); the queue
+// and consumer are declared again on each reconnect.
+import type { Channel, ChannelModel } from 'amqplib';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
+import { BrokerConnection } from './connection.js';
 
 export const CONTROL_EXCHANGE = 'push.control';
 
@@ -26,7 +28,7 @@ export type ControlMessage = z.infer<typeof ControlMessage>;
 
 export class ControlBus {
   private channel: Channel | null = null;
-  private model: RecoveringChannelModel | null = null;
+  private connection: BrokerConnection | null = null;
 
   private constructor(
     private readonly log: Logger,
@@ -34,26 +36,21 @@ export class ControlBus {
   ) {}
 
   static async connect(
-    url: string,
+    urls: string[],
     log: Logger,
     onMessage: (message: ControlMessage) => void,
   ): Promise<ControlBus> {
     const bus = new ControlBus(log, onMessage);
-    const model = await amqp.connect(url, {
-      clientProperties: { connection_name: 'push-server-control' },
-      recovery: {
-        initialDelay: 200,
-        maxDelay: 5000,
-        initialMaxRetries: 8,
-        setup: (m: ChannelModel) => bus.listen(m),
-      },
+    const connection = await BrokerConnection.open({
+      urls,
+      name: 'push-server-control',
+      connectTimeoutMs: 2000,
+      setup: (m: ChannelModel) => bus.listen(m),
     });
-    // amqplib throws on an 'error' nobody listens to; 'disconnect' below is where it is handled.
-    model.on('error', () => {});
-    model.on('disconnect', () => {
+    connection.on('down', () => {
       bus.channel = null;
     });
-    bus.model = model;
+    bus.connection = connection;
     return bus;
   }
 
@@ -100,8 +97,8 @@ export class ControlBus {
     return true;
   }
 
+  /** Bounded: this connection publishes, so a resource alarm may leave it unanswered. */
   async close(): Promise<void> {
-    // Shutting down: a connection that is already gone needs no closing.
-    await this.model?.close().catch(() => {});
+    await this.connection?.close(2000);
   }
 }

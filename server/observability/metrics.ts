@@ -121,6 +121,16 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly brokerBlocked = new Gauge({
+    name: 'push_broker_blocked',
+    help: 'Processes whose publishing RabbitMQ blocks right now (a memory or disk alarm)',
+    registers: [this.registry],
+  });
+  readonly brokerBlockedTotal = new Counter({
+    name: 'push_broker_blocked_total',
+    help: 'Times RabbitMQ started blocking publishing (a memory or disk alarm)',
+    registers: [this.registry],
+  });
   readonly penaltyBoxSize = new Gauge({
     name: 'push_penalty_box_size',
     help: 'IP addresses currently in the penalty box (blacklisted) as seen by this server',
@@ -200,6 +210,11 @@ export class Metrics {
       method,
       status: String(status),
     }));
+  }
+
+  noteBrokerBlocked(blocked: boolean): void {
+    this.brokerBlocked.set(blocked ? 1 : 0);
+    if (blocked) this.brokerBlockedTotal.inc();
   }
 
   constructor(options: { processMetrics?: boolean } = {}) {

@@ -35,7 +35,7 @@ export interface AcceptedPush {
 export interface AcceptPushDeps {
   endpoints: EndpointCache;
   vapid: VapidVerifier;
-  store: Pick<Store, 'setLatestTopicMessage'>;
+  store: Pick<Store, 'setLatestTopicMessage' | 'listClients'>;
   publisher: Pick<Publisher, 'publish'>;
   log: Logger;
   metrics: Metrics;
@@ -128,6 +128,13 @@ async function accept(deps: AcceptPushDeps, request: PushRequest): Promise<Accep
     throw err;
   }
   if (outcome === 'unroutable') {
+    // No queue took it. Either the user has no device left (410 tells the sender to drop the
+    // subscription), or its devices' queues are unavailable for now: on a RabbitMQ node that
+    // is down or still recovering them after a restart. Only the first is a 410.
+    if ((await deps.store.listClients(subscription.userId)).length > 0) {
+      deps.log.warn({ event: 'push.publish_failed', reason: 'queues_unavailable' });
+      throw serviceUnavailable("the devices' queues are unavailable right now; try again");
+    }
     throw new HttpError(410, 'no_devices', 'the user has no device left to deliver to');
   }
 

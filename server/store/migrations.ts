@@ -75,7 +75,20 @@ export const migrations: Migration[] = [
   },
 ];
 
-export async function migrate(driver: SqlDriver): Promise<number[]> {
+/** The lock every node takes to migrate (docs/operations.md, "Several nodes"). */
+export const MIGRATION_LOCK = 'push.schema_migrations';
+
+/**
+ * Applies the migrations not applied yet. Nodes that start together (several servers on one
+ * PostgreSQL) take turns under an advisory lock: the first applies them, the others then
+ * find them applied. Without it each node raced the others statement by statement, and a
+ * loser failed on whichever object the winner had just created.
+ */
+export function migrate(driver: SqlDriver): Promise<number[]> {
+  return driver.withExclusiveLock(MIGRATION_LOCK, () => migrateUnderLock(driver));
+}
+
+async function migrateUnderLock(driver: SqlDriver): Promise<number[]> {
   try {
     await driver.executeScript(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',

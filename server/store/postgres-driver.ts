@@ -51,6 +51,22 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
+  async withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+    // A session-level advisory lock, held by one pooled connection while `work` runs on
+    // others; PostgreSQL releases it by itself should this process die meanwhile.
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -12,6 +12,12 @@ export interface SqlDriver {
   execute(sql: string, params?: SqlValue[]): Promise<number>;
   /** Runs several statements (a migration) at once, in a transaction. */
   executeScript(sql: string): Promise<void>;
+  /**
+   * Runs `work` while holding a lock shared by every process using this database, so that
+   * server nodes starting together migrate one after the other (PostgreSQL: an advisory
+   * lock). SQLite serves one node, whose primary migrates alone: it just runs `work`.
+   */
+  withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -11,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
 import { createTestDatabase } from '../testing/postgres.js';
-import { migrate, migrations } from './migrations.js';
+import { MIGRATION_LOCK, migrate, migrations } from './migrations.js';
 import { openStore } from './open-store.js';
 import { type SqlDriver, UniqueViolation } from './sql-driver.js';
 import type { SqlStore } from './sql-store.js';
@@ -518,6 +519,40 @@ describe('schema migrations on a fresh database', () => {
     } finally {
       await store.close();
       await backend.tearDown();
+    }
+  });
+
+  it('PostgreSQL: a node migrates only under the advisory lock, so nodes take turns', async () => {
+    const { database, drop } = await createPgDatabase('push_migrate_lock_test');
+    if (database.kind !== 'postgres') throw new Error('expected PostgreSQL');
+    // Another node, mid-migration, holds the lock.
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    let openedStore: SqlStore | null = null;
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
+      let finished = false;
+      const opening = openStore(database).then((opened) => {
+        finished = true;
+        openedStore = opened.store;
+        return opened;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(finished).toBe(false);
+      const tables = await holder.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = 'accounts'",
+      );
+      expect(tables.rowCount).toBe(0);
+      await holder.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK]);
+      const { driver } = await opening;
+      const rows = await driver.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
+      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+    } finally {
+      await holder.end();
+      await (openedStore as SqlStore | null)?.close();
+      await drop();
     }
   });
 

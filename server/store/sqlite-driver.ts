@@ -55,6 +55,10 @@ export class SqliteDriver implements SqlDriver {
     this.db.transaction(() => this.db.exec(sql))();
   }
 
+  withExclusiveLock<T>(_name: string, work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

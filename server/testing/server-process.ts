@@ -21,6 +21,8 @@ export interface ServerProcess {
   pids(): number[];
   /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (null when killed). */
   stop(): Promise<number | null>;
+  /** kill -9 of the node and its workers: a crash, nothing drains. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -132,6 +134,18 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pid,
     output: () => output,
     pids: () => [pid, ...workerPids(pid)],
+    async kill() {
+      const done = exited(child);
+      for (const p of [pid, ...workerPids(pid)]) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+      await done;
+      rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       const done = exited(child);
       child.kill('SIGTERM');
