@@ -123,15 +123,20 @@ describe('D1: RabbitMQ down', () => {
         statuses.add(answer.status);
         return answer.status === 201 ? answer : null;
       },
-      { timeoutMs: 30_000, intervalMs: 250 },
+      { timeoutMs: 40_000, intervalMs: 250 },
     );
     expect([...statuses].filter((s) => s !== 201 && s !== 503)).toEqual([]);
-    expect((await fetch(`${server.url}/__heartbeat__`)).status).toBe(200);
+    // The server's connections to RabbitMQ come back one by one (publishing, topology,
+    // consumers); the heartbeat says ok once all of them have.
+    await eventually(async () => (await fetch(`${server.url}/__heartbeat__`)).status === 200, {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
     const socket = await TestSocket.connect(server.url, client.clientToken);
     const notification = await socket.nextNotification();
     expect(res.headers.get('location')).toContain(notification.id);
     await socket.close();
-  });
+  }, 90_000);
 });
 
 describe('D2: a memory alarm blocks publishing', () => {
