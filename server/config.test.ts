@@ -29,7 +29,7 @@ describe('defaults (docs/protocol.md §1)', () => {
   it('uses the local RabbitMQ, memcached and SQLite file, and no admin', () => {
     expect(config.amqpUrls).toEqual(['amqp://guest:guest@127.0.0.1:5672']);
     expect(config.queueType).toBe('classic');
-    expect(config.brokerTimeoutMs).toBe(1500);
+    expect(config.brokerTimeoutMs).toBe(1000);
     expect(config.memcachedServers).toEqual(['127.0.0.1:11211']);
     expect(config.database).toEqual({ kind: 'sqlite', path: './data/push.db' });
     expect(config.adminToken).toBeNull();
