@@ -1,6 +1,11 @@
 // Assembles the Hono app: middleware in the order a request meets it, then the routes of
-// each role. The two hot paths are not here: POST /push/{token} and the WebSocket upgrade
-// of GET /v1/connect are taken by plain node:http handlers in front (server.ts).
+// each role. Arrows point one way: routes → use cases → store / broker / shared state.
+// A route parses its input (zod), calls one use case and turns the result into an answer;
+// the use cases (client-agent/use-cases/, post-office/accept-push.ts, the admin page's
+// AccountAdmin on top of the same use cases) own the store and broker work and its undo.
+// The one other reader of the store on the way in is authentication (client-agent/auth.ts).
+// The two hot paths are not here: POST /push/{token} and the WebSocket upgrade of
+// GET /v1/connect are taken by plain node:http handlers in front (server.ts).
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { accountRoutes } from './client-agent/account-routes.js';

@@ -4,7 +4,8 @@
 // node, through the control bus.
 
 import type { ControlBus } from '../broker/control-bus.js';
-import { clientPresence, removeClient } from '../client-agent/client-lifecycle.js';
+import { deleteAccount } from '../client-agent/use-cases/accounts.js';
+import { clientPresence, removeClient } from '../client-agent/use-cases/clients.js';
 import { shortId } from '../observability/logger.js';
 import type { Services } from '../services.js';
 import type { Account, AccountSummary, Client } from '../store/store.js';
@@ -80,35 +81,11 @@ export class AccountAdmin {
   }
 
   /** Deletes the account, its clients and their queues; its endpoints answer 410 from now on. */
-  async delete(userId: string): Promise<boolean> {
-    const { store, broker, log } = this.services;
-    const clients = await store.listClients(userId);
-    if (!(await store.deleteAccount(userId))) return false;
-    this.services.endpoints.announce({ userIds: [userId] });
-    const ids = clients.map((c) => c.clientId);
-    this.closeSockets(ids);
-    // Deleting a queue also cancels its consumer on whichever node holds the socket.
-    for (const clientId of ids) {
-      await broker.deleteClientQueue(clientId).catch((err: unknown) => {
-        log.error({
-          event: 'client.queue_delete_failed',
-          clientId: shortId(clientId),
-          err,
-        });
-      });
-    }
-    await broker.deleteUser(userId).catch((err: unknown) => {
-      log.error({
-        event: 'account.exchange_delete_failed',
-        userId: shortId(userId),
-        err,
-      });
+  delete(userId: string): Promise<boolean> {
+    return deleteAccount(this.services, userId, {
+      by: 'admin',
+      closeSockets: (clientIds) => this.closeSockets(clientIds),
     });
-    log.info(
-      { event: 'account.deleted', userId: shortId(userId), clients: ids.length, by: 'admin' },
-      'account deleted',
-    );
-    return true;
   }
 
   /** Like DELETE /v1/clients/{id} by its owner. Null when there is no such client. */

@@ -1,0 +1,110 @@
+// Use cases of subscriptions: creating one (a store row and its broker binding, undone
+// together), listing them, deleting one (the row answers 410 at once, then the binding goes).
+import type { SubscriptionInfo } from '../../../shared/protocol.js';
+import type { Broker } from '../../broker/broker.js';
+import type { Config } from '../../config.js';
+import { badRequest, serviceUnavailable } from '../../http/errors.js';
+import { type Logger, shortId } from '../../observability/logger.js';
+import { parseP256PublicKey } from '../../security/ec-keys.js';
+import { newSecretToken } from '../../security/tokens.js';
+import type { Services } from '../../services.js';
+import type { Store, Subscription } from '../../store/store.js';
+
+export interface CreateSubscriptionDeps {
+  config: Pick<Config, 'publicUrl'>;
+  store: Pick<Store, 'createSubscription' | 'deleteSubscription'>;
+  broker: Pick<Broker, 'bindSubscription'>;
+  log: Logger;
+}
+
+export type DeleteSubscriptionDeps = Pick<Services, 'store' | 'broker' | 'log' | 'endpoints'>;
+
+/** docs/protocol.md §2: the endpoint is PUBLIC_URL + "/push/" + token. */
+export function endpointFor(publicUrl: string, token: string): string {
+  return `${publicUrl}/push/${token}`;
+}
+
+function info(publicUrl: string, s: Subscription): SubscriptionInfo {
+  return {
+    subscriptionId: s.subscriptionId,
+    endpoint: endpointFor(publicUrl, s.token),
+    meta: s.meta,
+    createdAt: s.createdAt,
+  };
+}
+
+/**
+ * Subscribes on behalf of `clientId` of `userId`: the row, then the binding that routes the
+ * endpoint's pushes to the user's exchange. A subscription RabbitMQ cannot route would take
+ * pushes it can never store, so when the binding fails the row is deleted again (503).
+ */
+export async function createSubscription(
+  { config, store, broker, log }: CreateSubscriptionDeps,
+  owner: { userId: string; clientId: string },
+  input: { applicationServerKey?: string | undefined; meta?: string | undefined },
+): Promise<{ subscriptionId: string; endpoint: string }> {
+  if (input.applicationServerKey !== undefined && !parseP256PublicKey(input.applicationServerKey)) {
+    throw badRequest('applicationServerKey: not an uncompressed P-256 public key');
+  }
+  const subscription = await store.createSubscription({
+    userId: owner.userId,
+    clientId: owner.clientId,
+    token: newSecretToken(),
+    applicationServerKey: input.applicationServerKey ?? null,
+    meta: input.meta ?? null,
+  });
+  try {
+    await broker.bindSubscription(owner.userId, subscription.token);
+  } catch (err) {
+    await store.deleteSubscription(owner.userId, subscription.subscriptionId);
+    log.error({ event: 'subscription.bind_failed', err });
+    throw serviceUnavailable('the message broker is not reachable; try again');
+  }
+  log.info(
+    {
+      event: 'subscription.created',
+      userId: shortId(owner.userId),
+      subscriptionId: shortId(subscription.subscriptionId),
+      vapid: subscription.applicationServerKey !== null,
+    },
+    'subscription created',
+  );
+  const { subscriptionId, endpoint } = info(config.publicUrl, subscription);
+  return { subscriptionId, endpoint };
+}
+
+/** Every live subscription of the user, whichever device made it (docs/protocol.md §2). */
+export async function listSubscriptions(
+  { config, store }: Pick<Services, 'config' | 'store'>,
+  userId: string,
+): Promise<SubscriptionInfo[]> {
+  return (await store.listSubscriptions(userId)).map((s) => info(config.publicUrl, s));
+}
+
+/**
+ * Unsubscribes: the row is marked deleted first, so the endpoint answers 410 at once on
+ * every node (cached endpoints are forgotten through the control bus); unbinding then stops
+ * RabbitMQ routing it. An unbinding that fails is logged: the 410 holds regardless. False
+ * when the user has no such live subscription.
+ */
+export async function deleteSubscription(
+  { store, broker, log, endpoints }: DeleteSubscriptionDeps,
+  userId: string,
+  subscriptionId: string,
+): Promise<boolean> {
+  const deleted = await store.deleteSubscription(userId, subscriptionId);
+  if (!deleted) return false;
+  endpoints.announce({ subscriptionIds: [deleted.subscriptionId] });
+  await broker.unbindSubscription(userId, deleted.token).catch((err: unknown) => {
+    log.error({ event: 'subscription.unbind_failed', err });
+  });
+  log.info(
+    {
+      event: 'subscription.deleted',
+      userId: shortId(userId),
+      subscriptionId: shortId(deleted.subscriptionId),
+    },
+    'subscription deleted',
+  );
+  return true;
+}
