@@ -1,5 +1,11 @@
 // Every setting of the server, typed and validated in one place. This is the only module
 // that reads the environment; everything else receives a `Config`.
+//
+// One exception to "the environment decides": the DoS thresholds (`Config.dos`, the DOS_*
+// and TRUST_PROXY_HOPS variables) are only their starting values. An admin can override them
+// live from the admin page, for every node at once; dos/settings.ts (LiveSettings) keeps the
+// values in force — these, then the overrides stored in the database — and the admin page
+// shows each one with its source.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -74,7 +80,7 @@ const EnvSchema = z.object({
   HELLO_CONCURRENCY: PositiveInt.max(10_000).default(64),
   HELLO_QUEUE_LIMIT: PositiveInt.default(50_000),
 
-  // DoS defense (all changeable live from the admin page)
+  // DoS defense: starting values, each changeable live from the admin page (dos/settings.ts)
   DOS_WINDOW_SECONDS: PositiveInt.default(60),
   DOS_MAX_REQUESTS: PositiveInt.default(20_000),
   DOS_MAX_BAD_REQUESTS: PositiveInt.default(100),

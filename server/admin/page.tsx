@@ -1,6 +1,7 @@
 // The admin page's markup, rendered on the server with hono/jsx. It holds no data: the
-// script (assets/admin.js) asks for the token, keeps it in sessionStorage and fills the
-// sections from the JSON API. Field names of the settings form are the API's.
+// script (front-end/admin.ts, served built as /admin/assets/admin.js) asks for the token,
+// keeps it in sessionStorage and fills the sections from the JSON API. Field names of the
+// settings form are the API's.
 import type { FC } from 'hono/jsx';
 import { SETTING_NAMES, type SettingName } from '../dos/settings.js';
 
@@ -39,6 +40,7 @@ const SettingField: FC<{ name: SettingName }> = ({ name }) => {
         name={name}
         id={`setting-${name}`}
         placeholder="192.0.2.0/24, 2001:db8::1"
+        data-list=""
       />
     ) : (
       <input type="number" name={name} id={`setting-${name}`} min="0" step="1" required />
@@ -50,7 +52,8 @@ const SettingField: FC<{ name: SettingName }> = ({ name }) => {
       </label>
       {input}
       <span class="setting-hint">
-        {hint} · environment: <span class="setting-env" data-env={name} />
+        {hint} · in force from <span class="setting-source" data-source={name} /> · environment:{' '}
+        <span class="setting-env" data-env={name} />
         <span class="setting-overridden" data-overridden={name} hidden>
           {' '}
           · set here

@@ -11,6 +11,14 @@ import { readJson } from '../http/body.js';
 import { badRequest, describeZodError, HttpError, notFound } from '../http/errors.js';
 import type { Services } from '../services.js';
 import type { AccountAdmin } from './accounts.js';
+import type {
+  AccountList,
+  AuditList,
+  BoxedAddress,
+  Figures,
+  PenaltyBoxView,
+  SettingsView,
+} from './api-types.js';
 import type { AuditLog } from './audit.js';
 import { adminEnabled, requireAdminToken } from './auth.js';
 import type { LiveFigures } from './figures.js';
@@ -25,6 +33,7 @@ import {
   SettingsUpdate,
   TopTalkersQuery,
 } from './schemas.js';
+import { loadAdminScript } from './script.js';
 
 const CSP = [
   "default-src 'none'",
@@ -38,6 +47,18 @@ const CSP = [
 ].join('; ');
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+
+/** The page's script, built once per process (script.ts); a failed build is tried again. */
+function adminScript(): () => Promise<string> {
+  let script: Promise<string> | null = null;
+  return () => {
+    script ??= loadAdminScript().catch((err: unknown) => {
+      script = null;
+      throw err;
+    });
+    return script;
+  };
+}
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -56,7 +77,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
   const { config, dos } = services;
   const app = new Hono<AppEnv>();
   const page = renderAdminPage();
-  const script = asset('admin.js');
+  const script = adminScript();
   const style = asset('admin.css');
 
   app.use('*', adminEnabled(config.adminToken));
@@ -72,8 +93,8 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
     c.header('Content-Security-Policy', CSP);
     return c.html(page);
   });
-  app.get('/assets/admin.js', (c) =>
-    c.body(script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  app.get('/assets/admin.js', async (c) =>
+    c.body(await script(), 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
   );
   app.get('/assets/admin.css', (c) =>
     c.body(style, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
@@ -83,7 +104,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
   if (config.adminToken) api.use('*', requireAdminToken(config.adminToken));
   const actor = (c: { get(key: 'clientIp'): string | undefined }) => c.get('clientIp') ?? 'unknown';
 
-  api.get('/overview', async (c) => c.json(await figures.current()));
+  api.get('/overview', async (c) => c.json((await figures.current()) satisfies Figures));
 
   // -- penalty box --------------------------------------------------------------------------
 
@@ -100,7 +121,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
         secondsLeft: e.secondsLeft,
       })),
       topTalkers: dos.topTalkers(limit),
-    });
+    } satisfies PenaltyBoxView);
   });
 
   api.post('/penalty-box', async (c) => {
@@ -115,7 +136,11 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
     }
     await audit.record('ip.box', { kind: 'ip', ip }, { seconds: duration }, actor(c));
     return c.json(
-      { ip: entry.ip, reason: entry.reason, until: new Date(entry.until).toISOString() },
+      {
+        ip: entry.ip,
+        reason: entry.reason,
+        until: new Date(entry.until).toISOString(),
+      } satisfies BoxedAddress,
       201,
     );
   });
@@ -129,7 +154,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   // -- settings ------------------------------------------------------------------------------
 
-  api.get('/settings', (c) => c.json(dos.liveSettings.view()));
+  api.get('/settings', (c) => c.json(dos.liveSettings.view() satisfies SettingsView));
 
   api.put('/settings', async (c) => {
     const patch = await readJson(c, SettingsUpdate);
@@ -149,7 +174,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   api.get('/accounts', async (c) => {
     const { q, limit } = parse(AccountSearch, c.req.query());
-    return c.json({ accounts: await accounts.search(q, limit) });
+    return c.json({ accounts: await accounts.search(q, limit) } satisfies AccountList);
   });
 
   api.get('/accounts/:userId', async (c) => {
@@ -198,7 +223,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   api.get('/audit', async (c) => {
     const { limit } = parse(Limit, c.req.query());
-    return c.json({ entries: await audit.list(limit) });
+    return c.json({ entries: await audit.list(limit) } satisfies AuditList);
   });
 
   api.all('*', () => {

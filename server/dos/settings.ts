@@ -37,11 +37,16 @@ export const SETTING_NAMES = Object.keys(DosSettingsSchema.shape) as SettingName
 
 const KEY_PREFIX = 'dos.';
 
+/** Where the value in force of a setting comes from. */
+export type SettingSource = 'environment' | 'admin';
+
 export interface SettingsView {
   inForce: DosSettings;
   environment: DosSettings;
   /** The settings an admin changed, with their values. */
   overrides: DosSettingsPatch;
+  /** For every setting, whether its value in force is the environment's or an admin's. */
+  sources: Record<SettingName, SettingSource>;
 }
 
 type SettingsStore = Pick<Store, 'listSettings' | 'putSettings' | 'deleteSettings'>;
@@ -67,7 +72,15 @@ export class LiveSettings {
   }
 
   view(): SettingsView {
-    return { inForce: this.effective, environment: this.environment, overrides: this.overrides };
+    const sources = Object.fromEntries(
+      SETTING_NAMES.map((name) => [name, name in this.overrides ? 'admin' : 'environment']),
+    ) as Record<SettingName, SettingSource>;
+    return {
+      inForce: this.effective,
+      environment: this.environment,
+      overrides: this.overrides,
+      sources,
+    };
   }
 
   onChange(listener: (next: DosSettings, changed: SettingName[]) => void): void {
