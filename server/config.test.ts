@@ -46,6 +46,18 @@ describe('defaults (docs/protocol.md §1)', () => {
     expect(loadConfig({ DOS_ALLOW_LIST: '192.0.2.0/24' }).dos.allowList).toEqual(['192.0.2.0/24']);
   });
 
+  it('believes X-Forwarded-For only from TRUSTED_PROXIES: loopback by default, "none" empties it', () => {
+    expect(config.dos.trustedProxies).toEqual(['127.0.0.0/8', '::1']);
+    expect(loadConfig({ TRUSTED_PROXIES: 'none' }).dos.trustedProxies).toEqual([]);
+    expect(
+      loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8', TRUST_PROXY_HOPS: '2' }).dos,
+    ).toMatchObject({ trustedProxies: ['10.0.0.0/8', 'fd00::/8'], trustProxyHops: 2 });
+    // Hops with nobody to believe is a mistake, not a set-up: it would silently ignore them.
+    expect(configError({ TRUSTED_PROXIES: 'none', TRUST_PROXY_HOPS: '1' }).variable).toBe(
+      'TRUSTED_PROXIES',
+    );
+  });
+
   it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
     const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
     expect(blank.port).toBe(8080);
@@ -208,6 +220,8 @@ describe('malformed values throw a StartupError naming the variable', () => {
     ['DATABASE_URL', './data/push.db'],
     ['DATABASE_URL', 'sqlite:'],
     ['ADMIN_TOKEN', 'short'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['TRUSTED_PROXIES', 'proxy.example.com'],
   ];
 
   it.each(cases)('%s=%j', (variable, value) => {

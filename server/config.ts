@@ -38,6 +38,21 @@ function parseList(value: string | undefined): string[] {
 /** Never boxed unless DOS_ALLOW_LIST says otherwise. */
 export const DEFAULT_ALLOW_LIST = '127.0.0.0/8, ::1';
 
+/**
+ * Peers whose X-Forwarded-For is believed unless TRUSTED_PROXIES says otherwise: a reverse
+ * proxy on the server's own machine, the set-up docs/operations.md describes. Only a process
+ * on this machine can connect from loopback.
+ */
+export const DEFAULT_TRUSTED_PROXIES = '127.0.0.0/8, ::1';
+
+/** A comma-separated list of addresses and CIDRs; "none" for an empty one. */
+const CidrList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
+    .pipe(z.array(IpOrCidr));
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -89,14 +104,12 @@ const EnvSchema = z.object({
   DOS_LRU_SIZE: PositiveInt.default(100_000),
   // Loopback by default: traffic from it is the operator, or a local reverse proxy hiding its
   // clients (TRUST_PROXY_HOPS=0), and boxing it would lock everyone out. "none" empties it.
-  DOS_ALLOW_LIST: z
-    .string()
-    .default(DEFAULT_ALLOW_LIST)
-    .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
-    .pipe(z.array(IpOrCidr)),
+  DOS_ALLOW_LIST: CidrList(DEFAULT_ALLOW_LIST),
   DOS_OBSERVE_ONLY: BooleanFlag.default(false),
   DOS_SYNC_INTERVAL_MS: PositiveInt.default(2000),
   TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
+  // The peers whose X-Forwarded-For counts at all (TRUST_PROXY_HOPS only applies to them).
+  TRUSTED_PROXIES: CidrList(DEFAULT_TRUSTED_PROXIES),
   MEMCACHED_TIMEOUT_MS: PositiveInt.default(500),
 });
 
@@ -110,6 +123,8 @@ export interface DosSettings {
   allowList: string[];
   observeOnly: boolean;
   trustProxyHops: number;
+  /** Peers (addresses, CIDRs) whose X-Forwarded-For entries are believed. */
+  trustedProxies: string[];
 }
 
 export interface Config {
@@ -228,6 +243,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
     throw new StartupError(missing, `must be set too when ${given} is (both or neither)`);
   }
+  if (e.TRUST_PROXY_HOPS > 0 && e.TRUSTED_PROXIES.length === 0) {
+    throw new StartupError(
+      'TRUSTED_PROXIES',
+      `is empty while TRUST_PROXY_HOPS is ${e.TRUST_PROXY_HOPS}: no X-Forwarded-For would ever be believed; list the addresses of your proxies`,
+    );
+  }
   const tls =
     e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
       ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
@@ -283,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowList: e.DOS_ALLOW_LIST,
       observeOnly: e.DOS_OBSERVE_ONLY,
       trustProxyHops: e.TRUST_PROXY_HOPS,
+      trustedProxies: e.TRUSTED_PROXIES,
     },
     dosSyncIntervalMs: e.DOS_SYNC_INTERVAL_MS,
   };

@@ -18,6 +18,10 @@ const SETTING_LABELS: Record<SettingName, { label: string; hint: string }> = {
   allowList: { label: 'Allow-list', hint: 'IPs/CIDRs never boxed, comma separated' },
   observeOnly: { label: 'Observe only', hint: 'count and log, never box automatically' },
   trustProxyHops: { label: 'Trusted proxy hops', hint: 'X-Forwarded-For entries to believe' },
+  trustedProxies: {
+    label: 'Trusted proxies',
+    hint: 'IPs/CIDRs of your proxies: only they are believed',
+  },
 };
 
 const Card: FC<{ id: string; label: string }> = ({ id, label }) => (
@@ -34,7 +38,7 @@ const SettingField: FC<{ name: SettingName }> = ({ name }) => {
   const input =
     name === 'observeOnly' ? (
       <input type="checkbox" name={name} id={`setting-${name}`} />
-    ) : name === 'allowList' ? (
+    ) : name === 'allowList' || name === 'trustedProxies' ? (
       <input
         type="text"
         name={name}

@@ -11,7 +11,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, type ServerFrame } from '../../shared/protocol.js';
 import type { DosDefense } from '../dos/defense.js';
-import { resolveClientIp } from '../dos/ip.js';
 import { coalesceWritesPerTurn } from '../io/write-batching.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -92,10 +91,9 @@ export class SocketServer {
     }
     const { dos, metrics } = this.options;
     const forwarded = req.headers['x-forwarded-for'];
-    const ip = resolveClientIp(
+    const ip = dos.clientIp(
       req.socket.remoteAddress,
       typeof forwarded === 'string' ? forwarded : undefined,
-      dos.settings.trustProxyHops,
     );
     const admission = dos.admit(ip);
     if (admission.kind === 'reject') {

@@ -26,6 +26,9 @@ export const DosSettingsSchema = z
       .max(10_000),
     observeOnly: z.boolean(),
     trustProxyHops: z.number().int().min(0).max(10),
+    trustedProxies: z
+      .array(z.string().trim().refine(isValidIpOrCidr, 'not an IP address or CIDR'))
+      .max(1000),
   })
   .strict();
 
