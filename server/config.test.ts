@@ -58,6 +58,19 @@ describe('defaults (docs/protocol.md §1)', () => {
     );
   });
 
+  it('serves /metrics on the main port without a token unless METRICS_PORT / METRICS_TOKEN say so', () => {
+    expect(config.metrics).toEqual({ listener: null, token: null });
+    const apart = loadConfig({ METRICS_PORT: '9100', METRICS_TOKEN: 'a-metrics-token-1234' });
+    expect(apart.metrics).toEqual({
+      listener: { host: '127.0.0.1', port: 9100 },
+      token: 'a-metrics-token-1234',
+    });
+    expect(describeConfig(apart).metrics).toEqual({
+      listener: '127.0.0.1:9100',
+      token: 'required',
+    });
+  });
+
   it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
     const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
     expect(blank.port).toBe(8080);
@@ -221,6 +234,8 @@ describe('malformed values throw a StartupError naming the variable', () => {
     ['DATABASE_URL', 'sqlite:'],
     ['ADMIN_TOKEN', 'short'],
     ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['METRICS_PORT', '99999'],
+    ['METRICS_TOKEN', 'short'],
     ['TRUSTED_PROXIES', 'proxy.example.com'],
   ];
 

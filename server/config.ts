@@ -78,6 +78,10 @@ const EnvSchema = z.object({
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
     .default('sqlite:./data/push.db'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // /metrics: on a listener of its own (internal network only), and/or behind a bearer token.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Worker processes sharing the port; "auto": one per core.
   WORKERS: z.union([z.literal('auto'), PositiveInt.max(256)]).default('auto'),
   // Set by the primary for each worker it forks (1…WORKERS); not an operator setting.
@@ -143,6 +147,11 @@ export interface Config {
   memcachedTimeoutMs: number;
   database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   adminToken: string | null;
+  /**
+   * Where GET /metrics is served: on the main port (`listener` null), or only on a listener
+   * of its own; `token`, when set, is required as `Authorization: Bearer` on either.
+   */
+  metrics: { listener: { host: string; port: number } | null; token: string | null };
   logLevel: string;
   /** Worker processes of this node (1: no primary, the process serves by itself). */
   workers: number;
@@ -189,7 +198,9 @@ function redactUrl(value: string): string {
 /** How a rejected value is quoted in the error: never a secret, since the line is logged. */
 function quoteRejected(variable: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (variable === 'ADMIN_TOKEN') return `${[...value].length} characters`;
+  if (variable === 'ADMIN_TOKEN' || variable === 'METRICS_TOKEN') {
+    return `${[...value].length} characters`;
+  }
   if (variable === 'AMQP_URL' || variable === 'DATABASE_URL') {
     return JSON.stringify(redactUrl(value));
   }
@@ -281,6 +292,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
     database,
     adminToken: e.ADMIN_TOKEN ?? null,
+    metrics: {
+      listener:
+        e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
+      token: e.METRICS_TOKEN ?? null,
+    },
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
     workerId: e.PUSH_WORKER_ID ?? null,
@@ -325,6 +341,12 @@ export function describeConfig(config: Config): Record<string, unknown> {
         ? `sqlite:${config.database.path}`
         : redactUrl(config.database.url),
     admin: config.adminToken ? 'enabled' : 'disabled',
+    metrics: {
+      listener: config.metrics.listener
+        ? `${config.metrics.listener.host}:${config.metrics.listener.port}`
+        : 'main port',
+      token: config.metrics.token ? 'required' : 'none',
+    },
     workers: config.workers,
     delivery: config.delivery,
     dos: config.dos,

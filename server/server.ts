@@ -21,7 +21,8 @@ import type { AppEnv } from './http/app-env.js';
 import { createListener, type Listener, TlsFileError } from './http/listener.js';
 import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, scrapeNode } from './observability/metrics.js';
+import { listenForMetrics } from './observability/metrics-access.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
 import { EndpointCache } from './post-office/endpoint-cache.js';
 import { isPushRequest, pushHandler } from './post-office/push-handler.js';
@@ -40,6 +41,8 @@ export interface RunningServer {
   services: Services;
   cache: SharedState;
   app: Hono<AppEnv>;
+  /** http://host:port of the listener of its own for /metrics (METRICS_PORT), or null. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -209,6 +212,19 @@ export async function startServer(
       );
     });
 
+  const metricsListener = await listenForMetrics(config, metrics, () => scrapeNode(services)).catch(
+    async (err: unknown) => {
+      await listener.close(0);
+      return fail(
+        new StartupError(
+          'METRICS_PORT',
+          `cannot listen on ${config.metrics.listener?.host}:${config.metrics.listener?.port} (${reason(err)})`,
+        ),
+      );
+    },
+  );
+  if (metricsListener) cleanup.push(() => metricsListener.close());
+
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${listener.secure ? 'https' : 'http'}://${host}:${port}`;
   metrics.serviceUp.set({ service: 'memcached' }, 1);
@@ -233,5 +249,5 @@ export async function startServer(
     return closing;
   };
 
-  return { url, port, services, cache, app, close };
+  return { url, port, services, cache, app, metricsUrl: metricsListener?.url ?? null, close };
 }
