@@ -111,6 +111,9 @@ const EnvSchema = z.object({
   DOS_ALLOW_LIST: CidrList(DEFAULT_ALLOW_LIST),
   DOS_OBSERVE_ONLY: BooleanFlag.default(false),
   DOS_SYNC_INTERVAL_MS: PositiveInt.default(2000),
+
+  // Abuse limits (docs/operations.md, Limits)
+  PAIRING_CHANNELS_PER_IP: PositiveInt.max(10_000).default(10),
   TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
   // The peers whose X-Forwarded-For counts at all (TRUST_PROXY_HOPS only applies to them).
   TRUSTED_PROXIES: CidrList(DEFAULT_TRUSTED_PROXIES),
@@ -171,6 +174,11 @@ export interface Config {
   };
   dos: DosSettings;
   dosSyncIntervalMs: number;
+  /** Bounds on what one address or one account can make the server keep or compute. */
+  limits: {
+    /** Pairing channels one address may open per channel lifetime (5 minutes). */
+    pairingChannelsPerIp: number;
+  };
 }
 
 /**
@@ -323,6 +331,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustedProxies: e.TRUSTED_PROXIES,
     },
     dosSyncIntervalMs: e.DOS_SYNC_INTERVAL_MS,
+    limits: {
+      pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
+    },
   };
 }
 
@@ -350,5 +361,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     workers: config.workers,
     delivery: config.delivery,
     dos: config.dos,
+    limits: config.limits,
   };
 }
