@@ -114,6 +114,13 @@ const EnvSchema = z.object({
 
   // Abuse limits (docs/operations.md, Limits)
   PAIRING_CHANNELS_PER_IP: PositiveInt.max(10_000).default(10),
+  SIGNUPS_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(5),
+
+  // Password hashing (server/security/password-hasher.ts)
+  PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(17),
+  PASSWORD_HASH_SIGNUP_CONCURRENCY: PositiveInt.max(64).default(1),
+  PASSWORD_HASH_SIGNIN_CONCURRENCY: PositiveInt.max(64).default(2),
+  PASSWORD_HASH_QUEUE_LIMIT: PositiveInt.max(100_000).default(64),
   TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
   // The peers whose X-Forwarded-For counts at all (TRUST_PROXY_HOPS only applies to them).
   TRUSTED_PROXIES: CidrList(DEFAULT_TRUSTED_PROXIES),
@@ -178,6 +185,15 @@ export interface Config {
   limits: {
     /** Pairing channels one address may open per channel lifetime (5 minutes). */
     pairingChannelsPerIp: number;
+    /** Accounts one address may create per hour. */
+    signupsPerIpPerHour: number;
+  };
+  /** scrypt cost (N = 2^scryptLogN, r = 8, p = 1) and the two lanes hashes take turns in. */
+  passwords: {
+    scryptLogN: number;
+    signUpConcurrency: number;
+    signInConcurrency: number;
+    queueLimit: number;
   };
 }
 
@@ -333,6 +349,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dosSyncIntervalMs: e.DOS_SYNC_INTERVAL_MS,
     limits: {
       pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
+      signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+    },
+    passwords: {
+      scryptLogN: e.PASSWORD_SCRYPT_LOG_N,
+      signUpConcurrency: e.PASSWORD_HASH_SIGNUP_CONCURRENCY,
+      signInConcurrency: e.PASSWORD_HASH_SIGNIN_CONCURRENCY,
+      queueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
     },
   };
 }
@@ -362,5 +385,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     delivery: config.delivery,
     dos: config.dos,
     limits: config.limits,
+    passwords: config.passwords,
   };
 }

@@ -27,6 +27,7 @@ import { pairingRoutes } from './pairing/relay-routes.js';
 import { EndpointCache } from './post-office/endpoint-cache.js';
 import { isPushRequest, pushHandler } from './post-office/push-handler.js';
 import { VapidVerifier } from './post-office/vapid.js';
+import { PasswordHasher } from './security/password-hasher.js';
 import type { Services } from './services.js';
 import { SharedState } from './shared-state/memcached.js';
 import { StartupError } from './startup-error.js';
@@ -136,6 +137,12 @@ export async function startServer(
     control,
     endpoints,
     group,
+    passwords: new PasswordHasher({
+      cost: { N: 2 ** config.passwords.scryptLogN, r: 8, p: 1 },
+      signUpConcurrency: config.passwords.signUpConcurrency,
+      signInConcurrency: config.passwords.signInConcurrency,
+      queueLimit: config.passwords.queueLimit,
+    }),
   };
   const probes = recordingProbes(
     {

@@ -13,7 +13,7 @@ export function clientRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
-    const account = await accountFromBasicOrBearer(store, c.req.header('authorization'));
+    const account = await accountFromBasicOrBearer(services, c.req.header('authorization'));
     const { name } = await readJson(c, CreateClientRequest);
     const created = await registerClient(services, account, name);
     return c.json(created satisfies CreateClientResponse, 201);

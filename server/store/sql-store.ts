@@ -104,6 +104,14 @@ export class SqlStore implements Store {
     return rows[0] ? toAccount(rows[0]) : null;
   }
 
+  async replacePasswordHash(userId: string, current: string, next: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      'UPDATE accounts SET password_hash = ? WHERE user_id = ? AND password_hash = ?',
+      [next, userId, current],
+    );
+    return changed > 0;
+  }
+
   async getAccount(userId: string): Promise<Account | null> {
     const rows = await this.db.query<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?`,

@@ -81,6 +81,8 @@ export interface Store {
   /** Returns null when the username is taken. */
   createAccount(username: string, passwordHash: string): Promise<Account | null>;
   findAccountByUsername(username: string): Promise<Account | null>;
+  /** Swaps the password hash only if it is still `current`; false otherwise. */
+  replacePasswordHash(userId: string, current: string, next: string): Promise<boolean>;
   getAccount(userId: string): Promise<Account | null>;
   setAccountDisabled(userId: string, disabled: boolean): Promise<boolean>;
   /** Deletes the account and its clients; its subscriptions stay as tombstones (410). */

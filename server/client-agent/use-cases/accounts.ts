@@ -1,20 +1,62 @@
 // Use cases of accounts: what signing up and deleting an account mean, for the REST route and
 // the admin page alike. Routes parse and answer; the store and broker work, and what to do
 // when half of it fails, is here.
-import { HttpError } from '../../http/errors.js';
+import type { IpAllowance } from '../../dos/ip-allowance.js';
+import { HttpError, serviceUnavailable } from '../../http/errors.js';
 import { shortId } from '../../observability/logger.js';
-import { hashPassword } from '../../security/passwords.js';
+import { HashingBusy } from '../../security/password-hasher.js';
 import type { Services } from '../../services.js';
 
-export type AccountDeps = Pick<Services, 'store' | 'log'>;
+/**
+ * What one sign-up weighs against its address's DoS allowance (DOS_MAX_REQUESTS per window):
+ * a sign-up costs a scrypt hash, some ten thousand times the CPU of an ordinary request.
+ */
+export const SIGNUP_WEIGHT = 100;
 
-/** Signs a user up; 409 `username_taken` when the (lower-cased) name is in use. */
+export interface CreateAccountDeps extends Pick<Services, 'store' | 'log' | 'passwords' | 'dos'> {
+  /** Sign-ups per address per hour (SIGNUPS_PER_IP_PER_HOUR). */
+  signUps: Pick<IpAllowance, 'take'>;
+  config: { limits: Pick<Services['config']['limits'], 'signupsPerIpPerHour'> };
+}
+
+/**
+ * Signs a user up from `ip`. The cheap refusals come before the expensive hash: the DoS
+ * defense weighs the request heavily, a taken name is a 409 without hashing anything, and
+ * an address past its sign-ups for the hour gets 429. The hash itself waits for its turn in
+ * the sign-up lane (PasswordHasher), so a flood of sign-ups cannot hold up sign-ins; when
+ * that lane is full the answer is 503 with Retry-After.
+ */
 export async function createAccount(
-  { store, log }: AccountDeps,
+  { store, log, passwords, dos, signUps, config }: CreateAccountDeps,
   input: { username: string; password: string },
+  ip: string,
 ): Promise<{ userId: string }> {
-  const account = await store.createAccount(input.username, await hashPassword(input.password));
-  if (!account) throw new HttpError(409, 'username_taken', 'this username is already taken');
+  dos.countRequest(ip, SIGNUP_WEIGHT - 1); // the guard counted this request once already
+  const taken = () => new HttpError(409, 'username_taken', 'this username is already taken');
+  if (await store.findAccountByUsername(input.username)) throw taken();
+  if (!dos.isAllowListed(ip)) {
+    const allowance = await signUps.take(ip);
+    if (!allowance.allowed) {
+      throw new HttpError(
+        429,
+        'too_many_signups',
+        `at most ${config.limits.signupsPerIpPerHour} accounts can be created from one address per hour; try again later`,
+        { 'Retry-After': String(allowance.retryAfter) },
+      );
+    }
+  }
+  let passwordHash: string;
+  try {
+    passwordHash = await passwords.hashForSignUp(input.password);
+  } catch (err) {
+    if (err instanceof HashingBusy) {
+      throw serviceUnavailable('too many sign-ups are being processed right now; try again');
+    }
+    throw err;
+  }
+  // Taken meanwhile by a sign-up that raced this one: the database's unique name decides.
+  const account = await store.createAccount(input.username, passwordHash);
+  if (!account) throw taken();
   log.info({ event: 'account.created', userId: shortId(account.userId) }, 'account created');
   return { userId: account.userId };
 }
