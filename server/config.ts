@@ -115,6 +115,8 @@ const EnvSchema = z.object({
   // Abuse limits (docs/operations.md, Limits)
   PAIRING_CHANNELS_PER_IP: PositiveInt.max(10_000).default(10),
   SIGNUPS_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(5),
+  ACCOUNT_MAX_CLIENTS: PositiveInt.max(100_000).default(20),
+  ACCOUNT_MAX_SUBSCRIPTIONS: PositiveInt.max(10_000_000).default(500),
 
   // Password hashing (server/security/password-hasher.ts)
   PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(17),
@@ -187,6 +189,10 @@ export interface Config {
     pairingChannelsPerIp: number;
     /** Accounts one address may create per hour. */
     signupsPerIpPerHour: number;
+    /** Devices (clients) of one account, unless an admin set another number for it. */
+    maxClientsPerAccount: number;
+    /** Live subscriptions of one account, unless an admin set another number for it. */
+    maxSubscriptionsPerAccount: number;
   };
   /** scrypt cost (N = 2^scryptLogN, r = 8, p = 1) and the two lanes hashes take turns in. */
   passwords: {
@@ -350,6 +356,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits: {
       pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
       signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+      maxClientsPerAccount: e.ACCOUNT_MAX_CLIENTS,
+      maxSubscriptionsPerAccount: e.ACCOUNT_MAX_SUBSCRIPTIONS,
     },
     passwords: {
       scryptLogN: e.PASSWORD_SCRYPT_LOG_N,

@@ -5,10 +5,11 @@
 
 import type { ControlBus } from '../broker/control-bus.js';
 import { deleteAccount } from '../client-agent/use-cases/accounts.js';
-import { clientPresence, removeClient } from '../client-agent/use-cases/clients.js';
+import { clientPresence, clientQuota, removeClient } from '../client-agent/use-cases/clients.js';
+import { subscriptionQuota } from '../client-agent/use-cases/subscriptions.js';
 import { shortId } from '../observability/logger.js';
 import type { Services } from '../services.js';
-import type { Account, AccountSummary, Client } from '../store/store.js';
+import type { Account, AccountSummary, Client, QuotaChange } from '../store/store.js';
 
 export interface ClientDetail extends Omit<Client, 'userId'> {
   /** Connected to any node (the queue has a consumer); null when RabbitMQ cannot say. */
@@ -16,9 +17,19 @@ export interface ClientDetail extends Omit<Client, 'userId'> {
   queuedMessages: number | null;
 }
 
-export interface AccountDetail extends Omit<Account, 'passwordHash'> {
+/** One quota of an account: what it uses, its limit, and whether an admin set that limit. */
+export interface Quota {
+  used: number;
+  limit: number;
+  /** The server's default (ACCOUNT_MAX_CLIENTS / ACCOUNT_MAX_SUBSCRIPTIONS), or set for it. */
+  source: 'default' | 'admin';
+}
+
+export interface AccountDetail
+  extends Omit<Account, 'passwordHash' | 'maxClients' | 'maxSubscriptions'> {
   clients: ClientDetail[];
   subscriptions: number;
+  quotas: { clients: Quota; subscriptions: Quota };
 }
 
 export class AccountAdmin {
@@ -50,6 +61,7 @@ export class AccountAdmin {
         }),
       ),
     );
+    const { config } = this.services;
     return {
       userId: account.userId,
       username: account.username,
@@ -57,7 +69,28 @@ export class AccountAdmin {
       disabledAt: account.disabledAt,
       clients: details,
       subscriptions: subscriptions.length,
+      quotas: {
+        clients: {
+          used: clients.length,
+          limit: clientQuota(config, account),
+          source: account.maxClients === null ? 'default' : 'admin',
+        },
+        subscriptions: {
+          used: subscriptions.length,
+          limit: subscriptionQuota(config, account),
+          source: account.maxSubscriptions === null ? 'default' : 'admin',
+        },
+      },
     };
+  }
+
+  /**
+   * Sets (a number) or resets (null) an account's quotas. Lowering one below what the
+   * account has removes nothing: it only refuses new devices or subscriptions until the
+   * account is under it again. False when there is no such account.
+   */
+  setQuotas(userId: string, change: QuotaChange): Promise<boolean> {
+    return this.services.store.setAccountQuotas(userId, change);
   }
 
   /** False when there is no such account. */

@@ -12,6 +12,7 @@ import { badRequest, describeZodError, HttpError, notFound } from '../http/error
 import type { Services } from '../services.js';
 import type { AccountAdmin } from './accounts.js';
 import type {
+  AccountDetail,
   AccountList,
   AuditList,
   BoxedAddress,
@@ -29,6 +30,7 @@ import {
   Id,
   IpAddress,
   Limit,
+  QuotasUpdate,
   SettingsReset,
   SettingsUpdate,
   TopTalkersQuery,
@@ -200,6 +202,14 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
       return c.json(await accounts.detail(userId));
     });
   }
+
+  api.put('/accounts/:userId/quotas', async (c) => {
+    const userId = parse(Id, c.req.param('userId'));
+    const change = await readJson(c, QuotasUpdate);
+    if (!(await accounts.setQuotas(userId, change))) throw notFound('no such account');
+    await audit.record('account.quotas', { kind: 'id', id: userId }, change, actor(c));
+    return c.json((await accounts.detail(userId)) satisfies AccountDetail | null);
+  });
 
   api.delete('/accounts/:userId', async (c) => {
     const userId = parse(Id, c.req.param('userId'));

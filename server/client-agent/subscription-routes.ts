@@ -24,7 +24,7 @@ export function subscriptionRoutes(services: Services): Hono<AppEnv> {
     const body = await readJson(c, CreateSubscriptionRequest);
     const created = await createSubscription(
       services,
-      { userId: account.userId, clientId: client.clientId },
+      { account, clientId: client.clientId },
       body,
     );
     return c.json(created satisfies CreateSubscriptionResponse, 201);

@@ -73,6 +73,15 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_log_by_time ON audit_log(at);
     `,
   },
+  {
+    version: 3,
+    description: 'per-account quotas raised (or lowered) by an admin',
+    sql: `
+      -- NULL: the server's default (ACCOUNT_MAX_CLIENTS, ACCOUNT_MAX_SUBSCRIPTIONS).
+      ALTER TABLE accounts ADD COLUMN max_clients INTEGER;
+      ALTER TABLE accounts ADD COLUMN max_subscriptions INTEGER;
+    `,
+  },
 ];
 
 export async function migrate(driver: SqlDriver): Promise<number[]> {

@@ -12,6 +12,12 @@ export interface SqlDriver {
   execute(sql: string, params?: SqlValue[]): Promise<number>;
   /** Runs several statements (a migration) at once, in a transaction. */
   executeScript(sql: string): Promise<void>;
+  /**
+   * PostgreSQL only: runs `work` in a transaction on one connection of the pool (committed
+   * when it resolves, rolled back when it throws). SQLite has none: its one connection runs
+   * each statement alone, and callers there rely on single statements instead.
+   */
+  transaction?<T>(work: (tx: Pick<SqlDriver, 'query' | 'execute'>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

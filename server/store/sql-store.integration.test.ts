@@ -327,6 +327,53 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
     });
   });
 
+  describe('quotas', () => {
+    it('creates clients and live subscriptions only up to the quota given, also when racing', async () => {
+      const account = await newAccount('quota');
+      const made = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) =>
+          store.createClient(account.userId, `d${n}`, unique('hash'), 3),
+        ),
+      );
+      expect(made.filter((c) => c !== null)).toHaveLength(3);
+      expect(await store.listClients(account.userId)).toHaveLength(3);
+      const client = made.find((c) => c !== null)!;
+
+      const input = () => ({
+        userId: account.userId,
+        clientId: client.clientId,
+        token: randomBytes(32).toString('base64url'),
+        applicationServerKey: null,
+        meta: null,
+      });
+      const subscriptions = await Promise.all(
+        [1, 2, 3, 4].map(() => store.createSubscription(input(), 2)),
+      );
+      expect(subscriptions.filter((x) => x !== null)).toHaveLength(2);
+      // A deleted (tombstoned) subscription frees its place.
+      const first = subscriptions.find((x) => x !== null)!;
+      await store.deleteSubscription(account.userId, first.subscriptionId);
+      expect(await store.createSubscription(input(), 2)).not.toBeNull();
+      expect(await store.createSubscription(input(), 2)).toBeNull();
+    });
+
+    it('keeps an admin’s quotas per account; null goes back to the default', async () => {
+      const account = await newAccount('quota');
+      expect(account).toMatchObject({ maxClients: null, maxSubscriptions: null });
+      expect(await store.setAccountQuotas(account.userId, { maxClients: 50 })).toBe(true);
+      expect(await store.getAccount(account.userId)).toMatchObject({
+        maxClients: 50,
+        maxSubscriptions: null,
+      });
+      await store.setAccountQuotas(account.userId, { maxClients: null, maxSubscriptions: 9 });
+      expect(await store.findAccountByUsername(account.username)).toMatchObject({
+        maxClients: null,
+        maxSubscriptions: 9,
+      });
+      expect(await store.setAccountQuotas('no-such-user', { maxClients: 5 })).toBe(false);
+    });
+  });
+
   describe('topics', () => {
     it('keeps the newest message per (subscription, Topic) and forgets them with the subscription', async () => {
       const account = await newAccount();

@@ -1,5 +1,5 @@
 import { newId } from '../security/tokens.js';
-import { type SqlDriver, UniqueViolation } from './sql-driver.js';
+import { type SqlDriver, type SqlValue, UniqueViolation } from './sql-driver.js';
 import type {
   Account,
   AccountSummary,
@@ -7,6 +7,8 @@ import type {
   Client,
   ClientIdentity,
   EndpointTarget,
+  NewSubscription,
+  QuotaChange,
   SettingRow,
   Store,
   StoreCounts,
@@ -19,6 +21,8 @@ interface AccountRow {
   password_hash: string;
   created_at: string;
   disabled_at: string | null;
+  max_clients: number | string | null;
+  max_subscriptions: number | string | null;
   [k: string]: unknown;
 }
 interface ClientRow {
@@ -41,12 +45,17 @@ interface SubscriptionRow {
   [k: string]: unknown;
 }
 
+/** PostgreSQL hands integers back as numbers, or as strings for BIGINT; NULL stays null. */
+const intOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
 const toAccount = (r: AccountRow): Account => ({
   userId: r.user_id,
   username: r.username,
   passwordHash: r.password_hash,
   createdAt: r.created_at,
   disabledAt: r.disabled_at,
+  maxClients: intOrNull(r.max_clients),
+  maxSubscriptions: intOrNull(r.max_subscriptions),
 });
 const toClient = (r: ClientRow): Client => ({
   clientId: r.client_id,
@@ -66,7 +75,8 @@ const toSubscription = (r: SubscriptionRow): Subscription => ({
   deletedAt: r.deleted_at,
 });
 
-const ACCOUNT_COLUMNS = 'user_id, username, password_hash, created_at, disabled_at';
+const ACCOUNT_COLUMNS =
+  'user_id, username, password_hash, created_at, disabled_at, max_clients, max_subscriptions';
 const CLIENT_COLUMNS = 'client_id, user_id, name, created_at, last_seen_at';
 const SUBSCRIPTION_COLUMNS =
   'subscription_id, user_id, client_id, token, application_server_key, meta, created_at, deleted_at';
@@ -83,6 +93,8 @@ export class SqlStore implements Store {
       passwordHash,
       createdAt: now(),
       disabledAt: null,
+      maxClients: null,
+      maxSubscriptions: null,
     };
     try {
       await this.db.execute(
@@ -157,19 +169,80 @@ export class SqlStore implements Store {
     }));
   }
 
-  async createClient(userId: string, name: string, tokenHash: string): Promise<Client> {
-    const client: Client = { clientId: newId(), userId, name, createdAt: now(), lastSeenAt: null };
-    await this.db.execute(
-      'INSERT INTO clients (client_id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-      [client.clientId, userId, name, tokenHash, client.createdAt],
+  async setAccountQuotas(userId: string, change: QuotaChange): Promise<boolean> {
+    const sets: string[] = [];
+    const values: SqlValue[] = [];
+    if (change.maxClients !== undefined) {
+      sets.push('max_clients = ?');
+      values.push(change.maxClients);
+    }
+    if (change.maxSubscriptions !== undefined) {
+      sets.push('max_subscriptions = ?');
+      values.push(change.maxSubscriptions);
+    }
+    if (sets.length === 0) return (await this.getAccount(userId)) !== null;
+    const changed = await this.db.execute(
+      `UPDATE accounts SET ${sets.join(', ')} WHERE user_id = ?`,
+      [...values, userId],
     );
-    return client;
+    return changed > 0;
+  }
+
+  async createClient(userId: string, name: string, tokenHash: string): Promise<Client>;
+  async createClient(
+    userId: string,
+    name: string,
+    tokenHash: string,
+    maxClients: number,
+  ): Promise<Client | null>;
+  async createClient(
+    userId: string,
+    name: string,
+    tokenHash: string,
+    maxClients?: number,
+  ): Promise<Client | null> {
+    const client: Client = { clientId: newId(), userId, name, createdAt: now(), lastSeenAt: null };
+    const row = [client.clientId, userId, name, tokenHash, client.createdAt];
+    if (maxClients === undefined) {
+      await this.db.execute(
+        'INSERT INTO clients (client_id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+        row,
+      );
+      return client;
+    }
+    const kept = await this.insertWithinQuota(
+      userId,
+      `INSERT INTO clients (client_id, user_id, name, token_hash, created_at)
+       SELECT ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM clients WHERE user_id = ?) < ?`,
+      [...row, userId, maxClients],
+    );
+    return kept ? client : null;
+  }
+
+  /**
+   * Inserts a row only while its owner has fewer than `quota` rows, as one INSERT … SELECT
+   * that counts first. On SQLite that statement runs alone (one connection, writes
+   * serialized). On PostgreSQL two of them running at once could both count from before the
+   * other's insert, so each first locks the owner's account row, in a transaction: the
+   * INSERT's own snapshot, taken after the lock, sees every row added by the previous holder.
+   */
+  private async insertWithinQuota(
+    userId: string,
+    insert: string,
+    params: SqlValue[],
+  ): Promise<boolean> {
+    if (!this.db.transaction) return (await this.db.execute(insert, params)) > 0;
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT user_id FROM accounts WHERE user_id = ? FOR UPDATE', [userId]);
+      return (await tx.execute(insert, params)) > 0;
+    });
   }
 
   async findClientByTokenHash(tokenHash: string): Promise<ClientIdentity | null> {
     const rows = await this.db.query<ClientRow & AccountRow>(
       `SELECT c.client_id, c.user_id, c.name, c.created_at, c.last_seen_at,
-              a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at
+              a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at,
+              a.max_clients, a.max_subscriptions
        FROM clients c JOIN accounts a ON a.user_id = c.user_id WHERE c.token_hash = ?`,
       [tokenHash],
     );
@@ -212,13 +285,15 @@ export class SqlStore implements Store {
     ]);
   }
 
-  async createSubscription(input: {
-    userId: string;
-    clientId: string;
-    token: string;
-    applicationServerKey: string | null;
-    meta: string | null;
-  }): Promise<Subscription> {
+  async createSubscription(input: NewSubscription): Promise<Subscription>;
+  async createSubscription(
+    input: NewSubscription,
+    maxSubscriptions: number,
+  ): Promise<Subscription | null>;
+  async createSubscription(
+    input: NewSubscription,
+    maxSubscriptions?: number,
+  ): Promise<Subscription | null> {
     const subscription: Subscription = {
       subscriptionId: newId(),
       userId: input.userId,
@@ -229,19 +304,30 @@ export class SqlStore implements Store {
       createdAt: now(),
       deletedAt: null,
     };
-    await this.db.execute(
-      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
-      [
-        subscription.subscriptionId,
-        subscription.userId,
-        subscription.clientId,
-        subscription.token,
-        subscription.applicationServerKey,
-        subscription.meta,
-        subscription.createdAt,
-      ],
+    const row = [
+      subscription.subscriptionId,
+      subscription.userId,
+      subscription.clientId,
+      subscription.token,
+      subscription.applicationServerKey,
+      subscription.meta,
+      subscription.createdAt,
+    ];
+    if (maxSubscriptions === undefined) {
+      await this.db.execute(
+        `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+        row,
+      );
+      return subscription;
+    }
+    const kept = await this.insertWithinQuota(
+      input.userId,
+      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS})
+       SELECT ?, ?, ?, ?, ?, ?, ?, NULL
+       WHERE (SELECT COUNT(*) FROM subscriptions WHERE user_id = ? AND deleted_at IS NULL) < ?`,
+      [...row, input.userId, maxSubscriptions],
     );
-    return subscription;
+    return kept ? subscription : null;
   }
 
   async listSubscriptions(userId: string): Promise<Subscription[]> {

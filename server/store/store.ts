@@ -7,6 +7,15 @@ export interface Account {
   passwordHash: string;
   createdAt: string;
   disabledAt: string | null;
+  /** Quotas set for this account by an admin; null: the server's default. */
+  maxClients: number | null;
+  maxSubscriptions: number | null;
+}
+
+/** A change of an account's quotas: a number sets it, null goes back to the default. */
+export interface QuotaChange {
+  maxClients?: number | null;
+  maxSubscriptions?: number | null;
 }
 
 export interface Client {
@@ -27,6 +36,14 @@ export interface Subscription {
   meta: string | null;
   createdAt: string;
   deletedAt: string | null;
+}
+
+export interface NewSubscription {
+  userId: string;
+  clientId: string;
+  token: string;
+  applicationServerKey: string | null;
+  meta: string | null;
 }
 
 /** A subscription found by its endpoint token, with what the POST Office needs to route it. */
@@ -88,8 +105,20 @@ export interface Store {
   /** Deletes the account and its clients; its subscriptions stay as tombstones (410). */
   deleteAccount(userId: string): Promise<boolean>;
   searchAccounts(query: string, limit: number): Promise<AccountSummary[]>;
+  /** False when there is no such account. */
+  setAccountQuotas(userId: string, change: QuotaChange): Promise<boolean>;
 
+  /**
+   * With `maxClients`: null when the user already has that many clients, also when several
+   * registrations race for the last places (only as many as fit are made).
+   */
   createClient(userId: string, name: string, tokenHash: string): Promise<Client>;
+  createClient(
+    userId: string,
+    name: string,
+    tokenHash: string,
+    maxClients: number,
+  ): Promise<Client | null>;
   /** The client owning a token hash, with its account (even a disabled one). */
   findClientByTokenHash(tokenHash: string): Promise<ClientIdentity | null>;
   getClient(clientId: string): Promise<Client | null>;
@@ -97,13 +126,12 @@ export interface Store {
   deleteClient(userId: string, clientId: string): Promise<boolean>;
   touchClient(clientId: string, at: string): Promise<void>;
 
-  createSubscription(input: {
-    userId: string;
-    clientId: string;
-    token: string;
-    applicationServerKey: string | null;
-    meta: string | null;
-  }): Promise<Subscription>;
+  createSubscription(input: NewSubscription): Promise<Subscription>;
+  /** Null when the user already has `maxSubscriptions` live subscriptions (as createClient). */
+  createSubscription(
+    input: NewSubscription,
+    maxSubscriptions: number,
+  ): Promise<Subscription | null>;
   listSubscriptions(userId: string): Promise<Subscription[]>;
   /** Marks the subscription deleted; returns it, or null when the user has no such live one. */
   deleteSubscription(userId: string, subscriptionId: string): Promise<Subscription | null>;

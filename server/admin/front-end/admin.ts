@@ -384,9 +384,58 @@ async function showAccount(userId: string): Promise<void> {
   panel.replaceChildren(
     el('h3', `${a.username} — ${a.disabledAt ? 'disabled' : 'active'}`),
     el('p', `user id ${a.userId} · ${a.subscriptions} subscriptions`, { class: 'muted' }),
+    quotaForm(a),
     table,
   );
   panel.hidden = false;
+}
+
+type AccountQuota = AccountDetail['quotas']['clients'];
+
+const quotaText = (label: string, q: AccountQuota): string =>
+  `${label}: ${q.used} of ${q.limit} (${q.source === 'admin' ? 'set here' : 'the server default'})`;
+
+/** The account's quotas, and a form to raise (or lower) them, or go back to the defaults. */
+function quotaForm(a: AccountDetail): HTMLFormElement {
+  const form = el('form', null, { class: 'inline quotas', 'data-quotas': a.userId });
+  const input = (name: string, q: AccountQuota) =>
+    el('input', null, { type: 'number', name, min: '1', step: '1', value: String(q.limit) });
+  const clients = input('maxClients', a.quotas.clients) as HTMLInputElement;
+  const subscriptions = input('maxSubscriptions', a.quotas.subscriptions) as HTMLInputElement;
+  const clientsLabel = el('label', quotaText('Devices', a.quotas.clients));
+  clientsLabel.append(' ', clients);
+  const subscriptionsLabel = el('label', quotaText('Subscriptions', a.quotas.subscriptions));
+  subscriptionsLabel.append(' ', subscriptions);
+  const save = async (change: Record<string, number | null>, done: string) => {
+    await api<AccountDetail>('PUT', `/accounts/${encodeURIComponent(a.userId)}/quotas`, change);
+    show(done);
+    await Promise.all([showAccount(a.userId), loadAudit()]);
+  };
+  form.append(
+    clientsLabel,
+    subscriptionsLabel,
+    el('button', 'Save quotas', { type: 'submit' }),
+    button('Back to the defaults', () =>
+      save({ maxClients: null, maxSubscriptions: null }, 'Quotas back to the defaults'),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    // Only what was changed: an untouched default stays the default.
+    const change: Record<string, number> = {};
+    if (Number(clients.value) !== a.quotas.clients.limit) change.maxClients = Number(clients.value);
+    if (Number(subscriptions.value) !== a.quotas.subscriptions.limit) {
+      change.maxSubscriptions = Number(subscriptions.value);
+    }
+    if (Object.keys(change).length === 0) {
+      show('Nothing changed');
+      return;
+    }
+    save(change, 'Quotas saved').catch(() => {
+      // Shown already, or signed out.
+    });
+  });
+  return form as HTMLFormElement;
 }
 
 $<HTMLFormElement>('#account-search').addEventListener('submit', (event) => {

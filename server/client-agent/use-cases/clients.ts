@@ -3,7 +3,8 @@
 // calls and the admin page, so both behave the same.
 import type { ClientInfo } from '../../../shared/protocol.js';
 import { type Broker, BrokerUnavailable } from '../../broker/broker.js';
-import { serviceUnavailable } from '../../http/errors.js';
+import type { Config } from '../../config.js';
+import { HttpError, serviceUnavailable } from '../../http/errors.js';
 import { type Logger, shortId } from '../../observability/logger.js';
 import { hashToken, newSecretToken } from '../../security/tokens.js';
 import type { Services } from '../../services.js';
@@ -13,20 +14,36 @@ export interface RegisterClientDeps {
   store: Pick<Store, 'createClient' | 'deleteClient'>;
   broker: Pick<Broker, 'createClientQueue'>;
   log: Logger;
+  config: { limits: Pick<Config['limits'], 'maxClientsPerAccount'> };
+}
+
+/** How many devices `account` may have: its own quota, or the server's default. */
+export function clientQuota(config: RegisterClientDeps['config'], account: Account): number {
+  return account.maxClients ?? config.limits.maxClientsPerAccount;
 }
 
 /**
  * Registers a device of `account`: its row (the token stored only as a hash), then its
- * durable queue. A client without a queue could never receive anything, so when RabbitMQ
- * fails the row is deleted again and the caller is told to retry (503).
+ * durable queue. Every device's queue holds a copy of every push, so the number of devices
+ * is what multiplies the storage one account can take: past its quota the answer is
+ * 409 `too_many_clients`. A client without a queue could never receive anything, so when
+ * RabbitMQ fails the row is deleted again and the caller is told to retry (503).
  */
 export async function registerClient(
-  { store, broker, log }: RegisterClientDeps,
+  { store, broker, log, config }: RegisterClientDeps,
   account: Account,
   name: string,
 ): Promise<{ clientId: string; clientToken: string }> {
   const clientToken = newSecretToken();
-  const client = await store.createClient(account.userId, name, hashToken(clientToken));
+  const quota = clientQuota(config, account);
+  const client = await store.createClient(account.userId, name, hashToken(clientToken), quota);
+  if (!client) {
+    throw new HttpError(
+      409,
+      'too_many_clients',
+      `this account has ${quota} devices, the most this server allows; remove one you no longer use first`,
+    );
+  }
   try {
     await broker.createClientQueue(account.userId, client.clientId);
   } catch (err) {

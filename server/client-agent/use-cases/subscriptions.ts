@@ -3,15 +3,17 @@
 import type { SubscriptionInfo } from '../../../shared/protocol.js';
 import type { Broker } from '../../broker/broker.js';
 import type { Config } from '../../config.js';
-import { badRequest, serviceUnavailable } from '../../http/errors.js';
+import { badRequest, HttpError, serviceUnavailable } from '../../http/errors.js';
 import { type Logger, shortId } from '../../observability/logger.js';
 import { parseP256PublicKey } from '../../security/ec-keys.js';
 import { newSecretToken } from '../../security/tokens.js';
 import type { Services } from '../../services.js';
-import type { Store, Subscription } from '../../store/store.js';
+import type { Account, Store, Subscription } from '../../store/store.js';
 
 export interface CreateSubscriptionDeps {
-  config: Pick<Config, 'publicUrl'>;
+  config: Pick<Config, 'publicUrl'> & {
+    limits: Pick<Config['limits'], 'maxSubscriptionsPerAccount'>;
+  };
   store: Pick<Store, 'createSubscription' | 'deleteSubscription'>;
   broker: Pick<Broker, 'bindSubscription'>;
   log: Logger;
@@ -33,37 +35,58 @@ function info(publicUrl: string, s: Subscription): SubscriptionInfo {
   };
 }
 
+/** How many live subscriptions `account` may have: its own quota, or the server's default. */
+export function subscriptionQuota(
+  config: CreateSubscriptionDeps['config'],
+  account: Pick<Account, 'maxSubscriptions'>,
+): number {
+  return account.maxSubscriptions ?? config.limits.maxSubscriptionsPerAccount;
+}
+
 /**
- * Subscribes on behalf of `clientId` of `userId`: the row, then the binding that routes the
- * endpoint's pushes to the user's exchange. A subscription RabbitMQ cannot route would take
- * pushes it can never store, so when the binding fails the row is deleted again (503).
+ * Subscribes on behalf of `clientId` of `account`: the row, then the binding that routes the
+ * endpoint's pushes to the user's exchange. Past the account's quota the answer is 409
+ * `too_many_subscriptions`. A subscription RabbitMQ cannot route would take pushes it can
+ * never store, so when the binding fails the row is deleted again (503).
  */
 export async function createSubscription(
   { config, store, broker, log }: CreateSubscriptionDeps,
-  owner: { userId: string; clientId: string },
+  owner: { account: Pick<Account, 'userId' | 'maxSubscriptions'>; clientId: string },
   input: { applicationServerKey?: string | undefined; meta?: string | undefined },
 ): Promise<{ subscriptionId: string; endpoint: string }> {
   if (input.applicationServerKey !== undefined && !parseP256PublicKey(input.applicationServerKey)) {
     throw badRequest('applicationServerKey: not an uncompressed P-256 public key');
   }
-  const subscription = await store.createSubscription({
-    userId: owner.userId,
-    clientId: owner.clientId,
-    token: newSecretToken(),
-    applicationServerKey: input.applicationServerKey ?? null,
-    meta: input.meta ?? null,
-  });
+  const { userId } = owner.account;
+  const quota = subscriptionQuota(config, owner.account);
+  const subscription = await store.createSubscription(
+    {
+      userId,
+      clientId: owner.clientId,
+      token: newSecretToken(),
+      applicationServerKey: input.applicationServerKey ?? null,
+      meta: input.meta ?? null,
+    },
+    quota,
+  );
+  if (!subscription) {
+    throw new HttpError(
+      409,
+      'too_many_subscriptions',
+      `this account has ${quota} subscriptions, the most this server allows; unsubscribe from sites you no longer need first`,
+    );
+  }
   try {
-    await broker.bindSubscription(owner.userId, subscription.token);
+    await broker.bindSubscription(userId, subscription.token);
   } catch (err) {
-    await store.deleteSubscription(owner.userId, subscription.subscriptionId);
+    await store.deleteSubscription(userId, subscription.subscriptionId);
     log.error({ event: 'subscription.bind_failed', err });
     throw serviceUnavailable('the message broker is not reachable; try again');
   }
   log.info(
     {
       event: 'subscription.created',
-      userId: shortId(owner.userId),
+      userId: shortId(userId),
       subscriptionId: shortId(subscription.subscriptionId),
       vapid: subscription.applicationServerKey !== null,
     },

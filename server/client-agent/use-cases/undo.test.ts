@@ -13,6 +13,8 @@ const account: Account = {
   passwordHash: 'x',
   createdAt: '2026-01-01T00:00:00.000Z',
   disabledAt: null,
+  maxClients: null,
+  maxSubscriptions: null,
 };
 
 function brokerDown(): Promise<never> {
@@ -34,7 +36,12 @@ describe('registerClient', () => {
     };
     const { log, events } = captureLogs();
     const err = await registerClient(
-      { store, broker: { createClientQueue: brokerDown }, log },
+      {
+        store,
+        broker: { createClientQueue: brokerDown },
+        log,
+        config: { limits: { maxClientsPerAccount: 20 } },
+      },
       account,
       'phone',
     ).catch((e: unknown) => e);
@@ -74,12 +81,15 @@ describe('createSubscription', () => {
     const { log, events } = captureLogs();
     const err = await createSubscription(
       {
-        config: { publicUrl: 'http://localhost:8080' },
+        config: {
+          publicUrl: 'http://localhost:8080',
+          limits: { maxSubscriptionsPerAccount: 500 },
+        },
         store,
         broker: { bindSubscription: brokerDown },
         log,
       },
-      { userId: account.userId, clientId: 'c0' },
+      { account, clientId: 'c0' },
       {},
     ).catch((e: unknown) => e);
     expect((err as HttpError).status).toBe(503);
