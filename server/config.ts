@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_QUEUE_BOUNDS } from './broker/queue-bounds.js';
 import { isValidIpOrCidr } from './dos/allow-list.js';
 import { StartupError } from './startup-error.js';
 
@@ -117,6 +118,8 @@ const EnvSchema = z.object({
   SIGNUPS_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(5),
   ACCOUNT_MAX_CLIENTS: PositiveInt.max(100_000).default(20),
   ACCOUNT_MAX_SUBSCRIPTIONS: PositiveInt.max(10_000_000).default(500),
+  QUEUE_MAX_MESSAGES: PositiveInt.max(10_000_000).default(DEFAULT_QUEUE_BOUNDS.maxMessages),
+  QUEUE_MAX_BYTES: PositiveInt.max(2 ** 40).default(DEFAULT_QUEUE_BOUNDS.maxBytes),
 
   // Password hashing (server/security/password-hasher.ts)
   PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(17),
@@ -193,6 +196,9 @@ export interface Config {
     maxClientsPerAccount: number;
     /** Live subscriptions of one account, unless an admin set another number for it. */
     maxSubscriptionsPerAccount: number;
+    /** What one device's queue may hold; past it the oldest message is dropped. */
+    queueMaxMessages: number;
+    queueMaxBytes: number;
   };
   /** scrypt cost (N = 2^scryptLogN, r = 8, p = 1) and the two lanes hashes take turns in. */
   passwords: {
@@ -358,6 +364,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
       maxClientsPerAccount: e.ACCOUNT_MAX_CLIENTS,
       maxSubscriptionsPerAccount: e.ACCOUNT_MAX_SUBSCRIPTIONS,
+      queueMaxMessages: e.QUEUE_MAX_MESSAGES,
+      queueMaxBytes: e.QUEUE_MAX_BYTES,
     },
     passwords: {
       scryptLogN: e.PASSWORD_SCRYPT_LOG_N,

@@ -12,6 +12,7 @@ import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
 import { ControlBus } from './broker/control-bus.js';
+import { DroppedMessages } from './broker/dropped-messages.js';
 import { sessionDeps } from './client-agent/session-deps.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { SocketServer } from './client-agent/socket-server.js';
@@ -87,6 +88,10 @@ export async function startServer(
 
   const broker = await Broker.connect(config.amqpUrl, log, {
     prefetch: config.delivery.prefetch,
+    queueBounds: {
+      maxMessages: config.limits.queueMaxMessages,
+      maxBytes: config.limits.queueMaxBytes,
+    },
     onPublishConfirm: (s) => metrics.publishConfirmSeconds.observe(s),
   }).catch((err: unknown) =>
     fail(new StartupError('AMQP_URL', `RabbitMQ is not reachable (${reason(err)})`)),
@@ -124,6 +129,8 @@ export async function startServer(
     }
   }).catch(fail);
   cleanup.push(() => control.close());
+  const dropped = await DroppedMessages.watch(config.amqpUrl, log, metrics).catch(fail);
+  cleanup.push(() => dropped.close());
   endpoints.announceThrough((change) => control.publish({ type: 'endpoints-changed', ...change }));
   const services: Services = {
     config,

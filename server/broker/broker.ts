@@ -5,8 +5,9 @@ import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
 import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './consumer-pool.js';
 import { BrokerUnavailable } from './errors.js';
-import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
+import { clientQueue, DROPPED_EXCHANGE, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
+import { clientQueueArguments, DEFAULT_QUEUE_BOUNDS, type QueueBounds } from './queue-bounds.js';
 
 export { BrokerUnavailable, QueueMissing } from './errors.js';
 
@@ -18,6 +19,8 @@ export interface QueueStats {
 export interface BrokerOptions {
   /** Messages a device may hold unacked (per consumer). */
   prefetch: number;
+  /** How much one client queue may hold (queue-bounds.ts); DEFAULT_QUEUE_BOUNDS by default. */
+  queueBounds?: QueueBounds;
   onPublishConfirm?: (seconds: number) => void;
 }
 
@@ -42,6 +45,7 @@ export class Broker {
     readonly publisher: Publisher,
     log: Logger,
     prefetch: number,
+    private readonly queueBounds: QueueBounds,
   ) {
     this.consumers = new ConsumerPool({
       url,
@@ -70,10 +74,19 @@ export class Broker {
       throw new BrokerUnavailable(err);
     }
     const publisher = new Publisher(main, log, options.onPublishConfirm);
-    const broker = new Broker(url, main, publisher, log, options.prefetch);
-    await broker.withChannel((ch) =>
-      ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
+    const broker = new Broker(
+      url,
+      main,
+      publisher,
+      log,
+      options.prefetch,
+      options.queueBounds ?? DEFAULT_QUEUE_BOUNDS,
     );
+    await broker.withChannel(async (ch) => {
+      await ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true });
+      // Client queues name it as their dead-letter exchange; it must exist before they drop.
+      await ch.assertExchange(DROPPED_EXCHANGE, 'fanout', { durable: true });
+    });
     await publisher.start();
     return broker;
   }
@@ -106,7 +119,10 @@ export class Broker {
   async createClientQueue(userId: string, clientId: string): Promise<void> {
     await this.withChannel(async (ch) => {
       await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
-      await ch.assertQueue(clientQueue(clientId), { durable: true });
+      await ch.assertQueue(clientQueue(clientId), {
+        durable: true,
+        arguments: clientQueueArguments(this.queueBounds),
+      });
       await ch.bindQueue(clientQueue(clientId), userExchange(userId), '');
     });
   }

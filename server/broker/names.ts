@@ -12,3 +12,16 @@ export function userExchange(userId: string): string {
 export function clientQueue(clientId: string): string {
   return `push.client.${clientId}`;
 }
+
+/**
+ * Where client queues send what they drop (their dead-letter exchange): the oldest message
+ * pushed out by a full queue (`maxlen`) and messages whose TTL ran out (`expired`). Bound to
+ * DROPPED_QUEUE, which every node reads to count and log the drops (dropped-messages.ts).
+ */
+export const DROPPED_EXCHANGE = 'push.dropped';
+export const DROPPED_QUEUE = 'push.dropped';
+
+/** The client id in a client queue's name; null for any other queue. */
+export function clientIdOfQueue(queue: string): string | null {
+  return queue.startsWith('push.client.') ? queue.slice('push.client.'.length) : null;
+}
