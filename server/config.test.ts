@@ -71,6 +71,14 @@ describe('defaults (docs/protocol.md §1)', () => {
     });
   });
 
+  it('keeps the endpoint key beside the database unless ENDPOINT_KEY gives it', () => {
+    expect(config.endpointKey).toBeNull();
+    const key = 'A'.repeat(43);
+    expect(loadConfig({ ENDPOINT_KEY: key }).endpointKey).toBe(key);
+    expect(describeConfig(loadConfig({ ENDPOINT_KEY: key })).endpointKey).toBe('ENDPOINT_KEY');
+    expect(JSON.stringify(describeConfig(loadConfig({ ENDPOINT_KEY: key })))).not.toContain(key);
+  });
+
   it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
     const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
     expect(blank.port).toBe(8080);
@@ -259,6 +267,8 @@ describe('malformed values throw a StartupError naming the variable', () => {
       ['DATABASE_URL', `postgress://push:${secret}@db/push`],
       ['AMQP_URL', `amqq://guest:${secret}@rabbit:5672`],
       ['ADMIN_TOKEN', 'hunter2-secre'],
+      ['ENDPOINT_KEY', 'hunter2-secret-but-not-32-bytes'],
+      ['METRICS_TOKEN', 'hunter2-secre'],
     ] as const) {
       const err = configError({ [variable]: value });
       expect(err.variable).toBe(variable);

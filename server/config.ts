@@ -79,6 +79,12 @@ const EnvSchema = z.object({
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
     .default('sqlite:./data/push.db'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // What endpoint tokens are derived from (security/endpoint-key.ts); by default a file
+  // beside a SQLite database, or a row of a PostgreSQL one.
+  ENDPOINT_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes in base64url (43 characters)')
+    .optional(),
   // /metrics: on a listener of its own (internal network only), and/or behind a bearer token.
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -162,6 +168,8 @@ export interface Config {
   memcachedTimeoutMs: number;
   database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   adminToken: string | null;
+  /** ENDPOINT_KEY (base64url), or null: the key is kept beside the database. */
+  endpointKey: string | null;
   /**
    * Where GET /metrics is served: on the main port (`listener` null), or only on a listener
    * of its own; `token`, when set, is required as `Authorization: Bearer` on either.
@@ -234,7 +242,7 @@ function redactUrl(value: string): string {
 /** How a rejected value is quoted in the error: never a secret, since the line is logged. */
 function quoteRejected(variable: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (variable === 'ADMIN_TOKEN' || variable === 'METRICS_TOKEN') {
+  if (variable === 'ADMIN_TOKEN' || variable === 'METRICS_TOKEN' || variable === 'ENDPOINT_KEY') {
     return `${[...value].length} characters`;
   }
   if (variable === 'AMQP_URL' || variable === 'DATABASE_URL') {
@@ -328,6 +336,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
     database,
     adminToken: e.ADMIN_TOKEN ?? null,
+    endpointKey: e.ENDPOINT_KEY ?? null,
     metrics: {
       listener:
         e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
@@ -391,6 +400,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
         ? `sqlite:${config.database.path}`
         : redactUrl(config.database.url),
     admin: config.adminToken ? 'enabled' : 'disabled',
+    endpointKey: config.endpointKey ? 'ENDPOINT_KEY' : 'beside the database',
     metrics: {
       listener: config.metrics.listener
         ? `${config.metrics.listener.host}:${config.metrics.listener.port}`

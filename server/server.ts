@@ -16,6 +16,7 @@ import { DroppedMessages } from './broker/dropped-messages.js';
 import { sessionDeps } from './client-agent/session-deps.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { SocketServer } from './client-agent/socket-server.js';
+import { hashLegacyEndpointTokens } from './client-agent/use-cases/endpoint-token-migration.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/app-env.js';
@@ -28,6 +29,8 @@ import { pairingRoutes } from './pairing/relay-routes.js';
 import { EndpointCache } from './post-office/endpoint-cache.js';
 import { isPushRequest, pushHandler } from './post-office/push-handler.js';
 import { VapidVerifier } from './post-office/vapid.js';
+import { loadEndpointKey } from './security/endpoint-key.js';
+import { EndpointTokens } from './security/endpoint-tokens.js';
 import { PasswordHasher } from './security/password-hasher.js';
 import type { Services } from './services.js';
 import { SharedState } from './shared-state/memcached.js';
@@ -98,6 +101,27 @@ export async function startServer(
   );
   cleanup.push(() => broker.close());
 
+  // Endpoint tokens: the key they derive from, and older subscriptions' tokens hashed
+  // (and re-bound in RabbitMQ) before anything can push to them.
+  const endpointKey = await loadEndpointKey(config, store).catch((err: unknown) =>
+    fail(new StartupError('ENDPOINT_KEY', `cannot read the endpoint key (${reason(err)})`)),
+  );
+  if (endpointKey.source === 'database') {
+    log.warn(
+      { event: 'endpoint_key.in_database' },
+      'ENDPOINT_KEY is not set: the endpoint key is kept in the database, so a copy of the database could give endpoint tokens back; set ENDPOINT_KEY (docs/operations.md)',
+    );
+  }
+  const endpointTokens = new EndpointTokens(endpointKey.key);
+  await hashLegacyEndpointTokens({ store, broker, endpointTokens, log }).catch((err: unknown) =>
+    fail(
+      new StartupError(
+        'AMQP_URL',
+        `cannot move older subscriptions to hashed endpoint tokens (${reason(err)}); starting again resumes`,
+      ),
+    ),
+  );
+
   const cache = new SharedState(config.memcachedServers, config.memcachedTimeoutMs, log, (up) =>
     metrics.serviceUp.set({ service: 'memcached' }, up ? 1 : 0),
   );
@@ -144,6 +168,7 @@ export async function startServer(
     control,
     endpoints,
     group,
+    endpointTokens,
     passwords: new PasswordHasher({
       cost: { N: 2 ** config.passwords.scryptLogN, r: 8, p: 1 },
       signUpConcurrency: config.passwords.signUpConcurrency,

@@ -4,7 +4,7 @@
 import amqp, { type Channel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
 import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './consumer-pool.js';
-import { BrokerUnavailable } from './errors.js';
+import { BrokerUnavailable, isAmqpNotFound } from './errors.js';
 import { clientQueue, DROPPED_EXCHANGE, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
 import { clientQueueArguments, DEFAULT_QUEUE_BOUNDS, type QueueBounds } from './queue-bounds.js';
@@ -132,17 +132,37 @@ export class Broker {
     await this.withChannel((ch) => ch.deleteQueue(clientQueue(clientId)));
   }
 
-  async bindSubscription(userId: string, token: string): Promise<void> {
+  /** Routes pushes published with `bindingKey` (an endpoint token's hash) to the user's devices. */
+  async bindSubscription(userId: string, bindingKey: string): Promise<void> {
     await this.withChannel(async (ch) => {
       await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
-      await ch.bindExchange(userExchange(userId), INCOMING_EXCHANGE, token);
+      await ch.bindExchange(userExchange(userId), INCOMING_EXCHANGE, bindingKey);
     });
   }
 
-  async unbindSubscription(userId: string, token: string): Promise<void> {
+  async unbindSubscription(userId: string, bindingKey: string): Promise<void> {
     await this.withChannel((ch) =>
-      ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, token),
+      ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, bindingKey),
     );
+  }
+
+  /**
+   * Moves a subscription's binding from `oldKey` to `newKey`, in that order (bind, then
+   * unbind), so pushes are routed all along. Both steps are idempotent: running it again,
+   * after a crash halfway, does no harm. A user without an exchange (nothing left to route
+   * to) is left alone.
+   */
+  async rebindSubscription(userId: string, oldKey: string, newKey: string): Promise<void> {
+    await this.withChannel(async (ch) => {
+      try {
+        await ch.checkExchange(userExchange(userId));
+      } catch (err) {
+        if (isAmqpNotFound(err)) return;
+        throw err;
+      }
+      await ch.bindExchange(userExchange(userId), INCOMING_EXCHANGE, newKey);
+      await ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, oldKey);
+    });
   }
 
   async deleteUser(userId: string): Promise<void> {

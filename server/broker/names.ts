@@ -1,9 +1,12 @@
 // Names of everything this server declares in RabbitMQ, in one place.
 
-/** Direct exchange every push is published to, with the endpoint token as routing key. */
+/**
+ * Direct exchange every push is published to, with the SHA-256 of the endpoint token as
+ * routing key (never the token: security/endpoint-tokens.ts).
+ */
 export const INCOMING_EXCHANGE = 'push.incoming';
 
-/** Fanout exchange of one user: bound from INCOMING_EXCHANGE once per subscription token. */
+/** Fanout exchange of one user: bound from INCOMING_EXCHANGE once per subscription (its token's hash). */
 export function userExchange(userId: string): string {
   return `push.user.${userId}`;
 }

@@ -43,6 +43,14 @@ export class PasswordHasher {
     this.signIns = new Admission(options.signInConcurrency, options.queueLimit);
   }
 
+  /** Hashes being computed and waiting, per lane. */
+  get lanes(): Record<'signUp' | 'signIn', { running: number; waiting: number }> {
+    return {
+      signUp: { running: this.signUps.inProgress, waiting: this.signUps.queued },
+      signIn: { running: this.signIns.inProgress, waiting: this.signIns.queued },
+    };
+  }
+
   private async inLane<T>(lane: 'sign-up' | 'sign-in', work: () => Promise<T>): Promise<T> {
     const turn = (lane === 'sign-up' ? this.signUps : this.signIns).acquire();
     if (!turn) throw new HashingBusy(lane);

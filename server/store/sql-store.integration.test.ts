@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
+import { newId } from '../security/tokens.js';
 import { createTestDatabase } from '../testing/postgres.js';
 import { migrate, migrations } from './migrations.js';
 import { openStore } from './open-store.js';
@@ -103,9 +104,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
 
   async function newSubscription(userId: string, clientId: string, meta: string | null = null) {
     return store.createSubscription({
+      subscriptionId: newId(),
       userId,
       clientId,
-      token: randomBytes(32).toString('base64url'),
+      tokenHash: randomBytes(32).toString('base64url'),
       applicationServerKey: null,
       meta,
     });
@@ -220,9 +222,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       const phone = await store.createClient(account.userId, 'phone', unique('hash'));
       const key = randomBytes(65).toString('base64url');
       const first = await store.createSubscription({
+        subscriptionId: newId(),
         userId: account.userId,
         clientId: laptop.clientId,
-        token: unique('token'),
+        tokenHash: unique('token-hash'),
         applicationServerKey: key,
         meta: 'sealed-meta',
       });
@@ -258,17 +261,17 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.deleteSubscription(account.userId, gone.subscriptionId)).toBeNull();
       expect(await store.listSubscriptions(account.userId)).toEqual([keep]);
 
-      // The tombstone still answers by token, so the POST Office can say 410 rather than 404.
-      const target = await store.findSubscriptionByToken(gone.token);
+      // The tombstone still answers by token hash, so the POST Office can say 410 rather than 404.
+      const target = await store.findSubscriptionByTokenHash(gone.tokenHash);
       expect(target).toEqual({
         subscription: { ...gone, deletedAt: deleted?.deletedAt },
         accountActive: true,
       });
-      expect(await store.findSubscriptionByToken(keep.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(keep.tokenHash)).toEqual({
         subscription: keep,
         accountActive: true,
       });
-      expect(await store.findSubscriptionByToken(unique('token'))).toBeNull();
+      expect(await store.findSubscriptionByTokenHash(unique('token'))).toBeNull();
     });
 
     it('reports the subscriptions of a disabled account as inactive', async () => {
@@ -277,12 +280,14 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       const subscription = await newSubscription(account.userId, client.clientId);
 
       await store.setAccountDisabled(account.userId, true);
-      expect(await store.findSubscriptionByToken(subscription.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(subscription.tokenHash)).toEqual({
         subscription,
         accountActive: false,
       });
       await store.setAccountDisabled(account.userId, false);
-      expect((await store.findSubscriptionByToken(subscription.token))?.accountActive).toBe(true);
+      expect((await store.findSubscriptionByTokenHash(subscription.tokenHash))?.accountActive).toBe(
+        true,
+      );
     });
 
     it('deleting an account removes its clients and tombstones its subscriptions', async () => {
@@ -302,10 +307,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.getClient(client.clientId)).toBeNull();
       expect(await store.findClientByTokenHash(hash)).toBeNull();
       expect(await store.listSubscriptions(account.userId)).toEqual([]);
-      const target = await store.findSubscriptionByToken(subscription.token);
+      const target = await store.findSubscriptionByTokenHash(subscription.tokenHash);
       expect(target?.accountActive).toBe(false);
       expect(target?.subscription.deletedAt).toEqual(expect.any(String));
-      expect(await store.findSubscriptionByToken(untouched.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(untouched.tokenHash)).toEqual({
         subscription: untouched,
         accountActive: true,
       });
@@ -314,16 +319,17 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
     it('refuses a second subscription with the same token', async () => {
       const account = await newAccount();
       const client = await store.createClient(account.userId, 'laptop', unique('hash'));
-      const token = unique('token');
-      const input = {
+      const tokenHash = unique('token-hash');
+      const input = () => ({
+        subscriptionId: newId(),
         userId: account.userId,
         clientId: client.clientId,
-        token,
+        tokenHash,
         applicationServerKey: null,
         meta: null,
-      };
-      await store.createSubscription(input);
-      await expect(store.createSubscription(input)).rejects.toBeInstanceOf(UniqueViolation);
+      });
+      await store.createSubscription(input());
+      await expect(store.createSubscription(input())).rejects.toBeInstanceOf(UniqueViolation);
     });
   });
 
@@ -340,9 +346,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       const client = made.find((c) => c !== null)!;
 
       const input = () => ({
+        subscriptionId: newId(),
         userId: account.userId,
         clientId: client.clientId,
-        token: randomBytes(32).toString('base64url'),
+        tokenHash: randomBytes(32).toString('base64url'),
         applicationServerKey: null,
         meta: null,
       });

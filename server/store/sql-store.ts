@@ -7,6 +7,7 @@ import type {
   Client,
   ClientIdentity,
   EndpointTarget,
+  LegacyToken,
   NewSubscription,
   QuotaChange,
   SettingRow,
@@ -37,7 +38,8 @@ interface SubscriptionRow {
   subscription_id: string;
   user_id: string;
   client_id: string | null;
-  token: string;
+  token_hash: string;
+  legacy_token_sealed: string | null;
   application_server_key: string | null;
   meta: string | null;
   created_at: string;
@@ -68,7 +70,8 @@ const toSubscription = (r: SubscriptionRow): Subscription => ({
   subscriptionId: r.subscription_id,
   userId: r.user_id,
   clientId: r.client_id,
-  token: r.token,
+  tokenHash: r.token_hash,
+  legacyTokenSealed: r.legacy_token_sealed,
   applicationServerKey: r.application_server_key,
   meta: r.meta,
   createdAt: r.created_at,
@@ -79,7 +82,10 @@ const ACCOUNT_COLUMNS =
   'user_id, username, password_hash, created_at, disabled_at, max_clients, max_subscriptions';
 const CLIENT_COLUMNS = 'client_id, user_id, name, created_at, last_seen_at';
 const SUBSCRIPTION_COLUMNS =
-  'subscription_id, user_id, client_id, token, application_server_key, meta, created_at, deleted_at';
+  'subscription_id, user_id, client_id, token_hash, legacy_token_sealed, application_server_key, meta, created_at, deleted_at';
+/** The columns a new subscription is inserted with (it has no legacy token). */
+const NEW_SUBSCRIPTION_COLUMNS =
+  'subscription_id, user_id, client_id, token_hash, application_server_key, meta, created_at';
 
 const now = () => new Date().toISOString();
 
@@ -295,10 +301,11 @@ export class SqlStore implements Store {
     maxSubscriptions?: number,
   ): Promise<Subscription | null> {
     const subscription: Subscription = {
-      subscriptionId: newId(),
+      subscriptionId: input.subscriptionId,
       userId: input.userId,
       clientId: input.clientId,
-      token: input.token,
+      tokenHash: input.tokenHash,
+      legacyTokenSealed: null,
       applicationServerKey: input.applicationServerKey,
       meta: input.meta,
       createdAt: now(),
@@ -308,22 +315,22 @@ export class SqlStore implements Store {
       subscription.subscriptionId,
       subscription.userId,
       subscription.clientId,
-      subscription.token,
+      subscription.tokenHash,
       subscription.applicationServerKey,
       subscription.meta,
       subscription.createdAt,
     ];
     if (maxSubscriptions === undefined) {
       await this.db.execute(
-        `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+        `INSERT INTO subscriptions (${NEW_SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         row,
       );
       return subscription;
     }
     const kept = await this.insertWithinQuota(
       input.userId,
-      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS})
-       SELECT ?, ?, ?, ?, ?, ?, ?, NULL
+      `INSERT INTO subscriptions (${NEW_SUBSCRIPTION_COLUMNS})
+       SELECT ?, ?, ?, ?, ?, ?, ?
        WHERE (SELECT COUNT(*) FROM subscriptions WHERE user_id = ? AND deleted_at IS NULL) < ?`,
       [...row, input.userId, maxSubscriptions],
     );
@@ -356,14 +363,15 @@ export class SqlStore implements Store {
     return { ...toSubscription(row), deletedAt };
   }
 
-  async findSubscriptionByToken(token: string): Promise<EndpointTarget | null> {
+  async findSubscriptionByTokenHash(tokenHash: string): Promise<EndpointTarget | null> {
     const rows = await this.db.query<
       SubscriptionRow & { account_disabled_at: string | null; account_exists: string | null }
     >(
-      `SELECT s.subscription_id, s.user_id, s.client_id, s.token, s.application_server_key, s.meta,
-              s.created_at, s.deleted_at, a.disabled_at AS account_disabled_at, a.user_id AS account_exists
-       FROM subscriptions s LEFT JOIN accounts a ON a.user_id = s.user_id WHERE s.token = ?`,
-      [token],
+      `SELECT s.subscription_id, s.user_id, s.client_id, s.token_hash, s.legacy_token_sealed,
+              s.application_server_key, s.meta, s.created_at, s.deleted_at,
+              a.disabled_at AS account_disabled_at, a.user_id AS account_exists
+       FROM subscriptions s LEFT JOIN accounts a ON a.user_id = s.user_id WHERE s.token_hash = ?`,
+      [tokenHash],
     );
     const r = rows[0];
     if (!r) return null;
@@ -371,6 +379,37 @@ export class SqlStore implements Store {
       subscription: toSubscription(r),
       accountActive: r.account_exists !== null && r.account_disabled_at === null,
     };
+  }
+
+  async listLegacyTokens(limit: number): Promise<LegacyToken[]> {
+    const rows = await this.db.query<{
+      subscription_id: string;
+      user_id: string;
+      legacy_token: string;
+      deleted_at: string | null;
+    }>(
+      `SELECT subscription_id, user_id, legacy_token, deleted_at FROM subscriptions
+       WHERE legacy_token IS NOT NULL ORDER BY subscription_id LIMIT ?`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      subscriptionId: r.subscription_id,
+      userId: r.user_id,
+      token: r.legacy_token,
+      deletedAt: r.deleted_at,
+    }));
+  }
+
+  async replaceLegacyToken(
+    subscriptionId: string,
+    replacement: { tokenHash: string; sealed: string | null },
+  ): Promise<boolean> {
+    const changed = await this.db.execute(
+      `UPDATE subscriptions SET token_hash = ?, legacy_token_sealed = ?, legacy_token = NULL
+       WHERE subscription_id = ? AND legacy_token IS NOT NULL`,
+      [replacement.tokenHash, replacement.sealed, subscriptionId],
+    );
+    return changed > 0;
   }
 
   async setLatestTopicMessage(
@@ -441,6 +480,13 @@ export class SqlStore implements Store {
     for (const key of keys) await this.db.execute('DELETE FROM settings WHERE key = ?', [key]);
   }
 
+  async addSettingIfAbsent(key: string, value: string): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      [key, value, now()],
+    );
+  }
+
   async addAuditEntry(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
     const full: AuditEntry = { auditId: newId(), at: now(), ...entry };
     await this.db.execute(
@@ -474,6 +520,13 @@ export class SqlStore implements Store {
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1 AS ok');
+  }
+
+  async compact(): Promise<void> {
+    if (this.db.dialect !== 'sqlite') return;
+    await this.db.execute('VACUUM');
+    // In WAL mode the rewritten pages reach the file, and the log is emptied, at a checkpoint.
+    await this.db.query('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

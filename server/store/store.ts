@@ -31,7 +31,16 @@ export interface Subscription {
   userId: string;
   /** The device that created it; every device of the user receives its messages. */
   clientId: string | null;
-  token: string;
+  /**
+   * SHA-256 of the endpoint token (security/tokens.ts hashToken): how the POST Office finds the
+   * subscription and its RabbitMQ binding key. The token itself is never stored.
+   */
+  tokenHash: string;
+  /**
+   * The random token of a subscription made before tokens were derived, sealed under the
+   * endpoint key (security/endpoint-tokens.ts); null for every other subscription.
+   */
+  legacyTokenSealed: string | null;
   applicationServerKey: string | null;
   meta: string | null;
   createdAt: string;
@@ -39,11 +48,21 @@ export interface Subscription {
 }
 
 export interface NewSubscription {
+  /** Chosen by the caller: the endpoint token is derived from it. */
+  subscriptionId: string;
   userId: string;
   clientId: string;
-  token: string;
+  tokenHash: string;
   applicationServerKey: string | null;
   meta: string | null;
+}
+
+/** A subscription made before tokens were hashed, with its token still in clear. */
+export interface LegacyToken {
+  subscriptionId: string;
+  userId: string;
+  token: string;
+  deletedAt: string | null;
 }
 
 /** A subscription found by its endpoint token, with what the POST Office needs to route it. */
@@ -135,7 +154,14 @@ export interface Store {
   listSubscriptions(userId: string): Promise<Subscription[]>;
   /** Marks the subscription deleted; returns it, or null when the user has no such live one. */
   deleteSubscription(userId: string, subscriptionId: string): Promise<Subscription | null>;
-  findSubscriptionByToken(token: string): Promise<EndpointTarget | null>;
+  findSubscriptionByTokenHash(tokenHash: string): Promise<EndpointTarget | null>;
+  /** Up to `limit` subscriptions whose token is still in clear (from before migration 4). */
+  listLegacyTokens(limit: number): Promise<LegacyToken[]>;
+  /** Replaces a clear token by its hash and (for a live subscription) its sealed form. */
+  replaceLegacyToken(
+    subscriptionId: string,
+    replacement: { tokenHash: string; sealed: string | null },
+  ): Promise<boolean>;
 
   /** Records the newest message of a (subscription, Topic) pair; older ones are superseded. */
   setLatestTopicMessage(subscriptionId: string, topic: string, messageId: string): Promise<void>;
@@ -152,6 +178,8 @@ export interface Store {
   putSettings(values: Record<string, string>): Promise<void>;
   /** Removes the given keys (back to the environment's values). */
   deleteSettings(keys: string[]): Promise<void>;
+  /** Inserts the key only when it is absent (the first node to start wins). */
+  addSettingIfAbsent(key: string, value: string): Promise<void>;
 
   addAuditEntry(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry>;
   /** The newest entries first. */
@@ -159,5 +187,10 @@ export interface Store {
 
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /**
+   * Rewrites the database file so that no deleted content stays in its free pages (SQLite);
+   * nothing on PostgreSQL, whose old row versions go with its own VACUUM.
+   */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,7 +6,8 @@ import type { Config } from '../../config.js';
 import { badRequest, HttpError, serviceUnavailable } from '../../http/errors.js';
 import { type Logger, shortId } from '../../observability/logger.js';
 import { parseP256PublicKey } from '../../security/ec-keys.js';
-import { newSecretToken } from '../../security/tokens.js';
+import type { EndpointTokens } from '../../security/endpoint-tokens.js';
+import { hashToken, newId } from '../../security/tokens.js';
 import type { Services } from '../../services.js';
 import type { Account, Store, Subscription } from '../../store/store.js';
 
@@ -17,6 +18,7 @@ export interface CreateSubscriptionDeps {
   store: Pick<Store, 'createSubscription' | 'deleteSubscription'>;
   broker: Pick<Broker, 'bindSubscription'>;
   log: Logger;
+  endpointTokens: Pick<EndpointTokens, 'derive'>;
 }
 
 export type DeleteSubscriptionDeps = Pick<Services, 'store' | 'broker' | 'log' | 'endpoints'>;
@@ -26,10 +28,14 @@ export function endpointFor(publicUrl: string, token: string): string {
   return `${publicUrl}/push/${token}`;
 }
 
-function info(publicUrl: string, s: Subscription): SubscriptionInfo {
+function info(
+  publicUrl: string,
+  tokens: Pick<EndpointTokens, 'tokenOf'>,
+  s: Subscription,
+): SubscriptionInfo {
   return {
     subscriptionId: s.subscriptionId,
-    endpoint: endpointFor(publicUrl, s.token),
+    endpoint: endpointFor(publicUrl, tokens.tokenOf(s)),
     meta: s.meta,
     createdAt: s.createdAt,
   };
@@ -45,12 +51,13 @@ export function subscriptionQuota(
 
 /**
  * Subscribes on behalf of `clientId` of `account`: the row, then the binding that routes the
- * endpoint's pushes to the user's exchange. Past the account's quota the answer is 409
+ * endpoint's pushes to the user's exchange. The endpoint token is derived from the new
+ * subscription's id and kept nowhere: the row and the binding hold only its hash. Past the account's quota the answer is 409
  * `too_many_subscriptions`. A subscription RabbitMQ cannot route would take pushes it can
  * never store, so when the binding fails the row is deleted again (503).
  */
 export async function createSubscription(
-  { config, store, broker, log }: CreateSubscriptionDeps,
+  { config, store, broker, log, endpointTokens }: CreateSubscriptionDeps,
   owner: { account: Pick<Account, 'userId' | 'maxSubscriptions'>; clientId: string },
   input: { applicationServerKey?: string | undefined; meta?: string | undefined },
 ): Promise<{ subscriptionId: string; endpoint: string }> {
@@ -59,11 +66,14 @@ export async function createSubscription(
   }
   const { userId } = owner.account;
   const quota = subscriptionQuota(config, owner.account);
+  const subscriptionId = newId();
+  const token = endpointTokens.derive(subscriptionId);
   const subscription = await store.createSubscription(
     {
+      subscriptionId,
       userId,
       clientId: owner.clientId,
-      token: newSecretToken(),
+      tokenHash: hashToken(token),
       applicationServerKey: input.applicationServerKey ?? null,
       meta: input.meta ?? null,
     },
@@ -77,7 +87,7 @@ export async function createSubscription(
     );
   }
   try {
-    await broker.bindSubscription(userId, subscription.token);
+    await broker.bindSubscription(userId, subscription.tokenHash);
   } catch (err) {
     await store.deleteSubscription(userId, subscription.subscriptionId);
     log.error({ event: 'subscription.bind_failed', err });
@@ -92,16 +102,17 @@ export async function createSubscription(
     },
     'subscription created',
   );
-  const { subscriptionId, endpoint } = info(config.publicUrl, subscription);
-  return { subscriptionId, endpoint };
+  return { subscriptionId, endpoint: endpointFor(config.publicUrl, token) };
 }
 
 /** Every live subscription of the user, whichever device made it (docs/protocol.md §2). */
 export async function listSubscriptions(
-  { config, store }: Pick<Services, 'config' | 'store'>,
+  { config, store, endpointTokens }: Pick<Services, 'config' | 'store' | 'endpointTokens'>,
   userId: string,
 ): Promise<SubscriptionInfo[]> {
-  return (await store.listSubscriptions(userId)).map((s) => info(config.publicUrl, s));
+  return (await store.listSubscriptions(userId)).map((s) =>
+    info(config.publicUrl, endpointTokens, s),
+  );
 }
 
 /**
@@ -118,7 +129,7 @@ export async function deleteSubscription(
   const deleted = await store.deleteSubscription(userId, subscriptionId);
   if (!deleted) return false;
   endpoints.announce({ subscriptionIds: [deleted.subscriptionId] });
-  await broker.unbindSubscription(userId, deleted.token).catch((err: unknown) => {
+  await broker.unbindSubscription(userId, deleted.tokenHash).catch((err: unknown) => {
     log.error({ event: 'subscription.unbind_failed', err });
   });
   log.info(

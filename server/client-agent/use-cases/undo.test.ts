@@ -1,8 +1,11 @@
 // The two-phase use cases undo their store row when the broker half fails, so no client
 // without a queue and no subscription without a binding is left behind.
+
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../http/errors.js';
-import type { Account, Client, Subscription } from '../../store/store.js';
+import { EndpointTokens } from '../../security/endpoint-tokens.js';
+import type { Account, Client, NewSubscription, Subscription } from '../../store/store.js';
 import { captureLogs } from '../../testing/dos-fakes.js';
 import { registerClient } from './clients.js';
 import { createSubscription } from './subscriptions.js';
@@ -56,16 +59,10 @@ describe('createSubscription', () => {
   it('deletes the subscription row again when it cannot be bound, and answers 503', async () => {
     const live = new Map<string, Subscription>();
     const store = {
-      async createSubscription(input: {
-        userId: string;
-        clientId: string;
-        token: string;
-        applicationServerKey: string | null;
-        meta: string | null;
-      }): Promise<Subscription> {
+      async createSubscription(input: NewSubscription): Promise<Subscription> {
         const subscription: Subscription = {
           ...input,
-          subscriptionId: `s${live.size}`,
+          legacyTokenSealed: null,
           createdAt: '',
           deletedAt: null,
         };
@@ -88,6 +85,7 @@ describe('createSubscription', () => {
         store,
         broker: { bindSubscription: brokerDown },
         log,
+        endpointTokens: new EndpointTokens(randomBytes(32)),
       },
       { account, clientId: 'c0' },
       {},
