@@ -7,12 +7,6 @@ import { shortId } from '../../observability/logger.js';
 import { HashingBusy } from '../../security/password-hasher.js';
 import type { Services } from '../../services.js';
 
-/**
- * What one sign-up weighs against its address's DoS allowance (DOS_MAX_REQUESTS per window):
- * a sign-up costs a scrypt hash, some ten thousand times the CPU of an ordinary request.
- */
-export const SIGNUP_WEIGHT = 100;
-
 export interface CreateAccountDeps extends Pick<Services, 'store' | 'log' | 'passwords' | 'dos'> {
   /** Sign-ups per address per hour (SIGNUPS_PER_IP_PER_HOUR). */
   signUps: Pick<IpAllowance, 'take'>;
@@ -20,18 +14,20 @@ export interface CreateAccountDeps extends Pick<Services, 'store' | 'log' | 'pas
 }
 
 /**
- * Signs a user up from `ip`. The cheap refusals come before the expensive hash: the DoS
- * defense weighs the request heavily, a taken name is a 409 without hashing anything, and
- * an address past its sign-ups for the hour gets 429. The hash itself waits for its turn in
- * the sign-up lane (PasswordHasher), so a flood of sign-ups cannot hold up sign-ins; when
- * that lane is full the answer is 503 with Retry-After.
+ * Signs a user up from `ip`. The cheap refusals come before the expensive hash: a taken name
+ * is a 409 without hashing anything (and without using the address's allowance: an honest
+ * user trying names is not an attack), and an address past its few sign-ups for the hour
+ * (SIGNUPS_PER_IP_PER_HOUR, shared by every node) gets 429 — a sign-up costs a scrypt hash,
+ * some ten thousand ordinary requests' worth of CPU, so it is counted on a scale of its own
+ * rather than as one request of DOS_MAX_REQUESTS. The hash itself waits for its turn in the
+ * sign-up lane (PasswordHasher), so a flood of sign-ups from many addresses cannot hold up
+ * sign-ins; when that lane is full the answer is 503 with Retry-After.
  */
 export async function createAccount(
   { store, log, passwords, dos, signUps, config }: CreateAccountDeps,
   input: { username: string; password: string },
   ip: string,
 ): Promise<{ userId: string }> {
-  dos.countRequest(ip, SIGNUP_WEIGHT - 1); // the guard counted this request once already
   const taken = () => new HttpError(409, 'username_taken', 'this username is already taken');
   if (await store.findAccountByUsername(input.username)) throw taken();
   if (!dos.isAllowListed(ip)) {
