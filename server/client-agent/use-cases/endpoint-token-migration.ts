@@ -57,8 +57,14 @@ export async function hashLegacyEndpointTokens(deps: EndpointTokenMigrationDeps)
     moved += batch.length;
   }
   if (moved > 0) {
-    // SQLite keeps deleted content in free pages until the file is rewritten.
-    await deps.store.compact();
+    // SQLite keeps deleted content in free pages until the file is rewritten. Not worth a
+    // failed start: another process of the node may be rewriting it at this very moment.
+    await deps.store.compact().catch((err: unknown) => {
+      deps.log.warn(
+        { event: 'database.compact_failed', err },
+        'could not rewrite the database file; run VACUUM on it to clear old endpoint tokens',
+      );
+    });
     deps.log.info(
       { event: 'endpoints.tokens_hashed', subscriptions: moved },
       'endpoint tokens of older subscriptions are now stored as hashes only',
