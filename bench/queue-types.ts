@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import amqp, { type Channel, type ConfirmChannel } from 'amqplib';
 import { encodeEnvelope, type PushMessage, publishOptions } from '../server/broker/message.js';
+import { DEFAULT_QUEUE_BOUNDS } from '../server/broker/queue-bounds.js';
 import { clientQueueOptions } from '../server/broker/topology.js';
 import type { QueueType } from '../server/config.js';
 import { newId } from '../server/security/tokens.js';
@@ -75,7 +76,7 @@ async function measureOne(
           const queue = `bench.client.${run}.${i}`;
           const exchange = `bench.user.${run}.${i}`;
           await ch.assertExchange(exchange, 'fanout', { durable: true });
-          await ch.assertQueue(queue, clientQueueOptions(type));
+          await ch.assertQueue(queue, clientQueueOptions({ type, bounds: DEFAULT_QUEUE_BOUNDS }));
           await ch.bindQueue(queue, exchange, '');
           await ch.bindExchange(exchange, incoming, `token-${i}`);
           queues[i] = queue;

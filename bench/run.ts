@@ -19,6 +19,7 @@
 // BENCH_WORKERS (server worker processes; default one per core), BENCH_SERVER_NODE_ARGS
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AMQP_URL (set by scripts/bench.sh to
 // a vhost of its own).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,8 @@ async function main(): Promise<void> {
   const version = await rabbitVersion(settings.amqpUrl);
   const dir = mkdtempSync(join(tmpdir(), 'push-bench-'));
   const databasePath = join(dir, 'push.db');
+  // Given to the seeder and the server alike: endpoint tokens are derived under it.
+  const endpointKey = randomBytes(32);
   const allUsers: BenchUser[] = [];
   const throughput = args.mode !== 'devices';
 
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
           clientsPerUser: shape.clientsPerUser,
           bodiesPerUser: BODIES_PER_USER,
           group,
+          endpointKey,
         });
       small = await seed(SMALL, 'small');
       big = await seed(BIG, 'big');
@@ -228,6 +232,7 @@ async function main(): Promise<void> {
       clientsPerUser: 1,
       bodiesPerUser: 0,
       group: 'devices',
+      endpointKey,
       progress: (n) => log(`  ${n} seeded`),
     });
     allUsers.push(...devices);
@@ -245,7 +250,10 @@ async function main(): Promise<void> {
       // The load generator and the devices are loopback addresses far beyond the default
       // DoS limits; loopback is allow-listed by default, as for a trusted local sender.
       // Requests are still counted, so the DoS bookkeeping is part of what is measured.
-      env: { DATABASE_URL: `sqlite:${databasePath}` },
+      env: {
+        DATABASE_URL: `sqlite:${databasePath}`,
+        ENDPOINT_KEY: endpointKey.toString('base64url'),
+      },
       nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     });
     try {

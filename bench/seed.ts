@@ -8,10 +8,12 @@
 // (store/ and broker/topology.ts are the same code the server runs).
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
-import { INCOMING_EXCHANGE } from '../server/broker/names.js';
+import { DROPPED_EXCHANGE, INCOMING_EXCHANGE } from '../server/broker/names.js';
+import { DEFAULT_QUEUE_BOUNDS } from '../server/broker/queue-bounds.js';
 import { declareClientQueue, declareSubscription } from '../server/broker/topology.js';
+import { EndpointTokens } from '../server/security/endpoint-tokens.js';
 import { hashPassword } from '../server/security/passwords.js';
-import { hashToken, newSecretToken } from '../server/security/tokens.js';
+import { hashToken, newId, newSecretToken } from '../server/security/tokens.js';
 import { openStore } from '../server/store/open-store.js';
 import {
   deriveSubscriptionKeys,
@@ -59,6 +61,8 @@ export interface SeedOptions {
   bodiesPerUser: number;
   /** Distinguishes the usernames of several groups seeded into one database. */
   group: string;
+  /** The server's ENDPOINT_KEY (32 bytes): endpoint tokens are derived under it. */
+  endpointKey: Buffer;
   progress?: (done: number) => void;
 }
 
@@ -67,6 +71,7 @@ const TOPOLOGY_CHANNELS = 16;
 export async function seedUsers(options: SeedOptions): Promise<BenchUser[]> {
   const { store } = await openStore({ kind: 'sqlite', path: options.databasePath });
   const passwordHash = await hashPassword(randomBytes(12).toString('base64url'));
+  const endpointTokens = new EndpointTokens(options.endpointKey);
   const users: BenchUser[] = [];
   try {
     for (let i = 0; i < options.users; i++) {
@@ -82,11 +87,14 @@ export async function seedUsers(options: SeedOptions): Promise<BenchUser[]> {
         );
         clients.push({ clientId: client.clientId, clientToken });
       }
-      const token = newSecretToken();
+      // As the server makes them: the token derived from the id, only its hash stored.
+      const subscriptionId = newId();
+      const token = endpointTokens.derive(subscriptionId);
       const subscription = await store.createSubscription({
+        subscriptionId,
         userId: account.userId,
         clientId: clients[0]!.clientId,
-        token,
+        tokenHash: hashToken(token),
         applicationServerKey: null,
         meta: null,
       });
@@ -129,15 +137,19 @@ async function declareTopology(amqpUrl: string, users: readonly BenchUser[]): Pr
     );
     // As the server declares it at start, which comes after this.
     await channels[0]!.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true });
+    await channels[0]!.assertExchange(DROPPED_EXCHANGE, 'fanout', { durable: true });
     await Promise.all(
       channels.map(async (ch, k) => {
         for (let i = k; i < users.length; i += channels.length) {
           const user = users[i]!;
           // The benchmark runs the server with the default QUEUE_TYPE.
           for (const client of user.clients) {
-            await declareClientQueue(ch, user.userId, client.clientId, 'classic');
+            await declareClientQueue(ch, user.userId, client.clientId, {
+              type: 'classic',
+              bounds: DEFAULT_QUEUE_BOUNDS,
+            });
           }
-          await declareSubscription(ch, user.userId, user.token);
+          await declareSubscription(ch, user.userId, hashToken(user.token));
         }
       }),
     );

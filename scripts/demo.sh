@@ -13,7 +13,7 @@ export DATABASE_URL="${DATABASE_URL:-sqlite:./data/push.db}"
 AUCTION_PORT="${AUCTION_PORT:-3000}"
 
 bash scripts/services.sh
-bash scripts/build-extension.sh
+bash scripts/build.sh
 mkdir -p data
 
 pids=()

@@ -1,6 +1,11 @@
 // Assembles the Hono app: middleware in the order a request meets it, then the routes of
-// each role. The two hot paths are not here: POST /push/{token} and the WebSocket upgrade
-// of GET /v1/connect are taken by plain node:http handlers in front (server.ts).
+// each role. Arrows point one way: routes → use cases → store / broker / shared state.
+// A route parses its input (zod), calls one use case and turns the result into an answer;
+// the use cases (client-agent/use-cases/, post-office/accept-push.ts, the admin page's
+// AccountAdmin on top of the same use cases) own the store and broker work and its undo.
+// The one other reader of the store on the way in is authentication (client-agent/auth.ts).
+// The two hot paths are not here: POST /push/{token} and the WebSocket upgrade of
+// GET /v1/connect are taken by plain node:http handlers in front (server.ts).
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { accountRoutes } from './client-agent/account-routes.js';
@@ -10,6 +15,7 @@ import type { AppEnv } from './http/app-env.js';
 import { errorResponse, HttpError } from './http/errors.js';
 import { type HealthProbes, heartbeat } from './observability/heartbeat.js';
 import { scrapeNode } from './observability/metrics.js';
+import { answerScrape } from './observability/metrics-access.js';
 import type { Services } from './services.js';
 
 export interface AppOptions {
@@ -40,10 +46,24 @@ export function createApp(services: Services, options: AppOptions): Hono<AppEnv>
     const { status, body } = await heartbeat(options.probes);
     return c.json(body, status);
   });
-  app.get('/metrics', async (c) => {
-    c.header('Content-Type', metrics.registry.contentType);
-    return c.body(await scrapeNode(services));
-  });
+  // With METRICS_PORT set, /metrics lives on its own listener only (metrics-access.ts).
+  if (!services.config.metrics.listener) {
+    app.get('/metrics', async (c) => {
+      const answer = await answerScrape(
+        services.config,
+        metrics,
+        () => scrapeNode(services),
+        c.req.header('authorization'),
+      );
+      if (answer.status !== 200) {
+        return c.json({ error: answer.error, message: answer.message }, answer.status, {
+          'WWW-Authenticate': 'Bearer realm="metrics"',
+        });
+      }
+      c.header('Content-Type', answer.contentType);
+      return c.body(answer.body);
+    });
+  }
 
   app.route('/v1/accounts', accountRoutes(services));
   app.route('/v1/clients', clientRoutes(services));

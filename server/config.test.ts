@@ -48,6 +48,39 @@ describe('defaults (docs/protocol.md §1)', () => {
     expect(loadConfig({ DOS_ALLOW_LIST: '192.0.2.0/24' }).dos.allowList).toEqual(['192.0.2.0/24']);
   });
 
+  it('believes X-Forwarded-For only from TRUSTED_PROXIES: loopback by default, "none" empties it', () => {
+    expect(config.dos.trustedProxies).toEqual(['127.0.0.0/8', '::1']);
+    expect(loadConfig({ TRUSTED_PROXIES: 'none' }).dos.trustedProxies).toEqual([]);
+    expect(
+      loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8', TRUST_PROXY_HOPS: '2' }).dos,
+    ).toMatchObject({ trustedProxies: ['10.0.0.0/8', 'fd00::/8'], trustProxyHops: 2 });
+    // Hops with nobody to believe is a mistake, not a set-up: it would silently ignore them.
+    expect(configError({ TRUSTED_PROXIES: 'none', TRUST_PROXY_HOPS: '1' }).variable).toBe(
+      'TRUSTED_PROXIES',
+    );
+  });
+
+  it('serves /metrics on the main port without a token unless METRICS_PORT / METRICS_TOKEN say so', () => {
+    expect(config.metrics).toEqual({ listener: null, token: null });
+    const apart = loadConfig({ METRICS_PORT: '9100', METRICS_TOKEN: 'a-metrics-token-1234' });
+    expect(apart.metrics).toEqual({
+      listener: { host: '127.0.0.1', port: 9100 },
+      token: 'a-metrics-token-1234',
+    });
+    expect(describeConfig(apart).metrics).toEqual({
+      listener: '127.0.0.1:9100',
+      token: 'required',
+    });
+  });
+
+  it('keeps the endpoint key beside the database unless ENDPOINT_KEY gives it', () => {
+    expect(config.endpointKey).toBeNull();
+    const key = 'A'.repeat(43);
+    expect(loadConfig({ ENDPOINT_KEY: key }).endpointKey).toBe(key);
+    expect(describeConfig(loadConfig({ ENDPOINT_KEY: key })).endpointKey).toBe('ENDPOINT_KEY');
+    expect(JSON.stringify(describeConfig(loadConfig({ ENDPOINT_KEY: key })))).not.toContain(key);
+  });
+
   it('takes an empty variable as unset, as `VAR= command` means in a shell', () => {
     const blank = loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', ADMIN_TOKEN: '' });
     expect(blank.port).toBe(8080);
@@ -234,6 +267,10 @@ describe('malformed values throw a StartupError naming the variable', () => {
     ['DATABASE_URL', './data/push.db'],
     ['DATABASE_URL', 'sqlite:'],
     ['ADMIN_TOKEN', 'short'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['METRICS_PORT', '99999'],
+    ['METRICS_TOKEN', 'short'],
+    ['TRUSTED_PROXIES', 'proxy.example.com'],
   ];
 
   it.each(cases)('%s=%j', (variable, value) => {
@@ -256,6 +293,8 @@ describe('malformed values throw a StartupError naming the variable', () => {
       ['DATABASE_URL', `postgress://push:${secret}@db/push`],
       ['AMQP_URL', `amqq://guest:${secret}@rabbit:5672`],
       ['ADMIN_TOKEN', 'hunter2-secre'],
+      ['ENDPOINT_KEY', 'hunter2-secret-but-not-32-bytes'],
+      ['METRICS_TOKEN', 'hunter2-secre'],
     ] as const) {
       const err = configError({ [variable]: value });
       expect(err.variable).toBe(variable);

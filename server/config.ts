@@ -1,8 +1,15 @@
 // Every setting of the server, typed and validated in one place. This is the only module
 // that reads the environment; everything else receives a `Config`.
+//
+// One exception to "the environment decides": the DoS thresholds (`Config.dos`, the DOS_*
+// and TRUST_PROXY_HOPS variables) are only their starting values. An admin can override them
+// live from the admin page, for every node at once; dos/settings.ts (LiveSettings) keeps the
+// values in force — these, then the overrides stored in the database — and the admin page
+// shows each one with its source.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_QUEUE_BOUNDS } from './broker/queue-bounds.js';
 import { isValidIpOrCidr } from './dos/allow-list.js';
 import { StartupError } from './startup-error.js';
 
@@ -31,6 +38,21 @@ function parseList(value: string | undefined): string[] {
 
 /** Never boxed unless DOS_ALLOW_LIST says otherwise. */
 export const DEFAULT_ALLOW_LIST = '127.0.0.0/8, ::1';
+
+/**
+ * Peers whose X-Forwarded-For is believed unless TRUSTED_PROXIES says otherwise: a reverse
+ * proxy on the server's own machine, the set-up docs/operations.md describes. Only a process
+ * on this machine can connect from loopback.
+ */
+export const DEFAULT_TRUSTED_PROXIES = '127.0.0.0/8, ::1';
+
+/** A comma-separated list of addresses and CIDRs; "none" for an empty one. */
+const CidrList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
+    .pipe(z.array(IpOrCidr));
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -70,6 +92,16 @@ const EnvSchema = z.object({
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
     .default('sqlite:./data/push.db'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // What endpoint tokens are derived from (security/endpoint-key.ts); by default a file
+  // beside a SQLite database, or a row of a PostgreSQL one.
+  ENDPOINT_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes in base64url (43 characters)')
+    .optional(),
+  // /metrics: on a listener of its own (internal network only), and/or behind a bearer token.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Worker processes sharing the port; "auto": one per core.
   WORKERS: z.union([z.literal('auto'), PositiveInt.max(256)]).default('auto'),
   // Set by the primary for each worker it forks (1…WORKERS); not an operator setting.
@@ -87,7 +119,7 @@ const EnvSchema = z.object({
   HELLO_CONCURRENCY: PositiveInt.max(10_000).default(64),
   HELLO_QUEUE_LIMIT: PositiveInt.default(50_000),
 
-  // DoS defense (all changeable live from the admin page)
+  // DoS defense: starting values, each changeable live from the admin page (dos/settings.ts)
   DOS_WINDOW_SECONDS: PositiveInt.default(60),
   DOS_MAX_REQUESTS: PositiveInt.default(20_000),
   DOS_MAX_BAD_REQUESTS: PositiveInt.default(100),
@@ -96,14 +128,26 @@ const EnvSchema = z.object({
   DOS_LRU_SIZE: PositiveInt.default(100_000),
   // Loopback by default: traffic from it is the operator, or a local reverse proxy hiding its
   // clients (TRUST_PROXY_HOPS=0), and boxing it would lock everyone out. "none" empties it.
-  DOS_ALLOW_LIST: z
-    .string()
-    .default(DEFAULT_ALLOW_LIST)
-    .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
-    .pipe(z.array(IpOrCidr)),
+  DOS_ALLOW_LIST: CidrList(DEFAULT_ALLOW_LIST),
   DOS_OBSERVE_ONLY: BooleanFlag.default(false),
   DOS_SYNC_INTERVAL_MS: PositiveInt.default(2000),
+
+  // Abuse limits (docs/operations.md, Limits)
+  PAIRING_CHANNELS_PER_IP: PositiveInt.max(10_000).default(10),
+  SIGNUPS_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(5),
+  ACCOUNT_MAX_CLIENTS: PositiveInt.max(100_000).default(20),
+  ACCOUNT_MAX_SUBSCRIPTIONS: PositiveInt.max(10_000_000).default(500),
+  QUEUE_MAX_MESSAGES: PositiveInt.max(10_000_000).default(DEFAULT_QUEUE_BOUNDS.maxMessages),
+  QUEUE_MAX_BYTES: PositiveInt.max(2 ** 40).default(DEFAULT_QUEUE_BOUNDS.maxBytes),
+
+  // Password hashing (server/security/password-hasher.ts)
+  PASSWORD_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(17),
+  PASSWORD_HASH_SIGNUP_CONCURRENCY: PositiveInt.max(64).default(1),
+  PASSWORD_HASH_SIGNIN_CONCURRENCY: PositiveInt.max(64).default(2),
+  PASSWORD_HASH_QUEUE_LIMIT: PositiveInt.max(100_000).default(64),
   TRUST_PROXY_HOPS: NonNegativeInt.max(10).default(0),
+  // The peers whose X-Forwarded-For counts at all (TRUST_PROXY_HOPS only applies to them).
+  TRUSTED_PROXIES: CidrList(DEFAULT_TRUSTED_PROXIES),
   MEMCACHED_TIMEOUT_MS: PositiveInt.default(500),
 });
 
@@ -119,6 +163,8 @@ export interface DosSettings {
   allowList: string[];
   observeOnly: boolean;
   trustProxyHops: number;
+  /** Peers (addresses, CIDRs) whose X-Forwarded-For entries are believed. */
+  trustedProxies: string[];
 }
 
 export interface Config {
@@ -142,6 +188,13 @@ export interface Config {
   memcachedTimeoutMs: number;
   database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   adminToken: string | null;
+  /** ENDPOINT_KEY (base64url), or null: the key is kept beside the database. */
+  endpointKey: string | null;
+  /**
+   * Where GET /metrics is served: on the main port (`listener` null), or only on a listener
+   * of its own; `token`, when set, is required as `Authorization: Bearer` on either.
+   */
+  metrics: { listener: { host: string; port: number } | null; token: string | null };
   logLevel: string;
   /** Worker processes of this node (1: no primary, the process serves by itself). */
   workers: number;
@@ -161,6 +214,27 @@ export interface Config {
   };
   dos: DosSettings;
   dosSyncIntervalMs: number;
+  /** Bounds on what one address or one account can make the server keep or compute. */
+  limits: {
+    /** Pairing channels one address may open per channel lifetime (5 minutes). */
+    pairingChannelsPerIp: number;
+    /** Accounts one address may create per hour. */
+    signupsPerIpPerHour: number;
+    /** Devices (clients) of one account, unless an admin set another number for it. */
+    maxClientsPerAccount: number;
+    /** Live subscriptions of one account, unless an admin set another number for it. */
+    maxSubscriptionsPerAccount: number;
+    /** What one device's queue may hold; past it the oldest message is dropped. */
+    queueMaxMessages: number;
+    queueMaxBytes: number;
+  };
+  /** scrypt cost (N = 2^scryptLogN, r = 8, p = 1) and the two lanes hashes take turns in. */
+  passwords: {
+    scryptLogN: number;
+    signUpConcurrency: number;
+    signInConcurrency: number;
+    queueLimit: number;
+  };
 }
 
 /**
@@ -188,7 +262,9 @@ function redactUrl(value: string): string {
 /** How a rejected value is quoted in the error: never a secret, since the line is logged. */
 function quoteRejected(variable: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (variable === 'ADMIN_TOKEN') return `${[...value].length} characters`;
+  if (variable === 'ADMIN_TOKEN' || variable === 'METRICS_TOKEN' || variable === 'ENDPOINT_KEY') {
+    return `${[...value].length} characters`;
+  }
   if (variable === 'AMQP_URL') return JSON.stringify(parseList(value).map(redactUrl).join(','));
   if (variable === 'DATABASE_URL') return JSON.stringify(redactUrl(value));
   return JSON.stringify(value);
@@ -241,6 +317,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
     throw new StartupError(missing, `must be set too when ${given} is (both or neither)`);
   }
+  if (e.TRUST_PROXY_HOPS > 0 && e.TRUSTED_PROXIES.length === 0) {
+    throw new StartupError(
+      'TRUSTED_PROXIES',
+      `is empty while TRUST_PROXY_HOPS is ${e.TRUST_PROXY_HOPS}: no X-Forwarded-For would ever be believed; list the addresses of your proxies`,
+    );
+  }
   const tls =
     e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
       ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
@@ -275,6 +357,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     memcachedTimeoutMs: e.MEMCACHED_TIMEOUT_MS,
     database,
     adminToken: e.ADMIN_TOKEN ?? null,
+    endpointKey: e.ENDPOINT_KEY ?? null,
+    metrics: {
+      listener:
+        e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
+      token: e.METRICS_TOKEN ?? null,
+    },
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
     workerId: e.PUSH_WORKER_ID ?? null,
@@ -298,8 +386,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowList: e.DOS_ALLOW_LIST,
       observeOnly: e.DOS_OBSERVE_ONLY,
       trustProxyHops: e.TRUST_PROXY_HOPS,
+      trustedProxies: e.TRUSTED_PROXIES,
     },
     dosSyncIntervalMs: e.DOS_SYNC_INTERVAL_MS,
+    limits: {
+      pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
+      signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+      maxClientsPerAccount: e.ACCOUNT_MAX_CLIENTS,
+      maxSubscriptionsPerAccount: e.ACCOUNT_MAX_SUBSCRIPTIONS,
+      queueMaxMessages: e.QUEUE_MAX_MESSAGES,
+      queueMaxBytes: e.QUEUE_MAX_BYTES,
+    },
+    passwords: {
+      scryptLogN: e.PASSWORD_SCRYPT_LOG_N,
+      signUpConcurrency: e.PASSWORD_HASH_SIGNUP_CONCURRENCY,
+      signInConcurrency: e.PASSWORD_HASH_SIGNIN_CONCURRENCY,
+      queueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
+    },
   };
 }
 
@@ -320,8 +423,17 @@ export function describeConfig(config: Config): Record<string, unknown> {
         ? `sqlite:${config.database.path}`
         : redactUrl(config.database.url),
     admin: config.adminToken ? 'enabled' : 'disabled',
+    endpointKey: config.endpointKey ? 'ENDPOINT_KEY' : 'beside the database',
+    metrics: {
+      listener: config.metrics.listener
+        ? `${config.metrics.listener.host}:${config.metrics.listener.port}`
+        : 'main port',
+      token: config.metrics.token ? 'required' : 'none',
+    },
     workers: config.workers,
     delivery: config.delivery,
     dos: config.dos,
+    limits: config.limits,
+    passwords: config.passwords,
   };
 }

@@ -12,20 +12,26 @@ import { startAdmin } from './admin/index.js';
 import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
 import { ControlBus } from './broker/control-bus.js';
+import { DroppedMessages } from './broker/dropped-messages.js';
 import { sessionDeps } from './client-agent/session-deps.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { SocketServer } from './client-agent/socket-server.js';
+import { hashLegacyEndpointTokens } from './client-agent/use-cases/endpoint-token-migration.js';
 import { type Config, describeConfig } from './config.js';
 import { dosGuard, startDosDefense } from './dos/index.js';
 import type { AppEnv } from './http/app-env.js';
 import { createListener, type Listener, TlsFileError } from './http/listener.js';
 import { recordingProbes } from './observability/heartbeat.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, scrapeNode } from './observability/metrics.js';
+import { listenForMetrics } from './observability/metrics-access.js';
 import { pairingRoutes } from './pairing/relay-routes.js';
 import { EndpointCache } from './post-office/endpoint-cache.js';
 import { isPushRequest, pushHandler } from './post-office/push-handler.js';
 import { VapidVerifier } from './post-office/vapid.js';
+import { loadEndpointKey } from './security/endpoint-key.js';
+import { EndpointTokens } from './security/endpoint-tokens.js';
+import { PasswordHasher } from './security/password-hasher.js';
 import type { Services } from './services.js';
 import { SharedState } from './shared-state/memcached.js';
 import { StartupError } from './startup-error.js';
@@ -40,6 +46,8 @@ export interface RunningServer {
   services: Services;
   cache: SharedState;
   app: Hono<AppEnv>;
+  /** http://host:port of the listener of its own for /metrics (METRICS_PORT), or null. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -87,12 +95,37 @@ export async function startServer(
     prefetch: config.delivery.prefetch,
     queueType: config.queueType,
     timeoutMs: config.brokerTimeoutMs,
+    queueBounds: {
+      maxMessages: config.limits.queueMaxMessages,
+      maxBytes: config.limits.queueMaxBytes,
+    },
     onPublishConfirm: (s) => metrics.publishConfirmSeconds.observe(s),
     onBlockedChange: (blocked) => metrics.noteBrokerBlocked(blocked),
   }).catch((err: unknown) =>
     fail(new StartupError('AMQP_URL', `RabbitMQ is not reachable (${reason(err)})`)),
   );
   cleanup.push(() => broker.close());
+
+  // Endpoint tokens: the key they derive from, and older subscriptions' tokens hashed
+  // (and re-bound in RabbitMQ) before anything can push to them.
+  const endpointKey = await loadEndpointKey(config, store).catch((err: unknown) =>
+    fail(new StartupError('ENDPOINT_KEY', `cannot read the endpoint key (${reason(err)})`)),
+  );
+  if (endpointKey.source === 'database') {
+    log.warn(
+      { event: 'endpoint_key.in_database' },
+      'ENDPOINT_KEY is not set: the endpoint key is kept in the database, so a copy of the database could give endpoint tokens back; set ENDPOINT_KEY (docs/operations.md)',
+    );
+  }
+  const endpointTokens = new EndpointTokens(endpointKey.key);
+  await hashLegacyEndpointTokens({ store, broker, endpointTokens, log }).catch((err: unknown) =>
+    fail(
+      new StartupError(
+        'AMQP_URL',
+        `cannot move older subscriptions to hashed endpoint tokens (${reason(err)}); starting again resumes`,
+      ),
+    ),
+  );
 
   const cache = new SharedState(config.memcachedServers, config.memcachedTimeoutMs, log, (up) =>
     metrics.serviceUp.set({ service: 'memcached' }, up ? 1 : 0),
@@ -125,6 +158,8 @@ export async function startServer(
     }
   }).catch(fail);
   cleanup.push(() => control.close());
+  const dropped = await DroppedMessages.watch(config.amqpUrls, log, metrics).catch(fail);
+  cleanup.push(() => dropped.close());
   endpoints.announceThrough((change) => control.publish({ type: 'endpoints-changed', ...change }));
   const services: Services = {
     config,
@@ -138,6 +173,13 @@ export async function startServer(
     control,
     endpoints,
     group,
+    endpointTokens,
+    passwords: new PasswordHasher({
+      cost: { N: 2 ** config.passwords.scryptLogN, r: 8, p: 1 },
+      signUpConcurrency: config.passwords.signUpConcurrency,
+      signInConcurrency: config.passwords.signInConcurrency,
+      queueLimit: config.passwords.queueLimit,
+    }),
   };
   const probes = recordingProbes(
     {
@@ -216,6 +258,19 @@ export async function startServer(
       );
     });
 
+  const metricsListener = await listenForMetrics(config, metrics, () => scrapeNode(services)).catch(
+    async (err: unknown) => {
+      await listener.close(0);
+      return fail(
+        new StartupError(
+          'METRICS_PORT',
+          `cannot listen on ${config.metrics.listener?.host}:${config.metrics.listener?.port} (${reason(err)})`,
+        ),
+      );
+    },
+  );
+  if (metricsListener) cleanup.push(() => metricsListener.close());
+
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${listener.secure ? 'https' : 'http'}://${host}:${port}`;
   metrics.serviceUp.set({ service: 'memcached' }, 1);
@@ -240,5 +295,5 @@ export async function startServer(
     return closing;
   };
 
-  return { url, port, services, cache, app, close };
+  return { url, port, services, cache, app, metricsUrl: metricsListener?.url ?? null, close };
 }

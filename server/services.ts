@@ -8,6 +8,8 @@ import type { DosDefense } from './dos/defense.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { EndpointCache } from './post-office/endpoint-cache.js';
+import type { EndpointTokens } from './security/endpoint-tokens.js';
+import type { PasswordHasher } from './security/password-hasher.js';
 import type { SharedState } from './shared-state/memcached.js';
 import type { Store } from './store/store.js';
 import type { ProcessGroup } from './workers/group.js';
@@ -33,4 +35,8 @@ export interface Services {
   endpoints: EndpointCache;
   /** The other worker processes of this node (node-wide metrics, figures and DoS counts). */
   group: ProcessGroup;
+  /** scrypt for sign-ups and sign-ins, each in a bounded lane of its own. */
+  passwords: PasswordHasher;
+  /** Endpoint tokens from subscription ids (they are stored only as hashes). */
+  endpointTokens: EndpointTokens;
 }

@@ -29,6 +29,25 @@ describe('toUiError', () => {
     );
   });
 
+  it('says which of the server’s limits was hit, and what to do about it', () => {
+    expect(
+      toUiError(new ApiError(409, 'too_many_clients', 'this account has 20 devices')),
+    ).toMatchObject({
+      code: 'too_many_clients',
+      message: expect.stringMatching(/Remove a device/),
+    });
+    expect(
+      toUiError(new ApiError(409, 'too_many_subscriptions', 'this account has 500 subscriptions')),
+    ).toMatchObject({
+      code: 'too_many_subscriptions',
+      message: expect.stringMatching(/sites you no longer need/),
+    });
+    expect(toUiError(new ApiError(429, 'too_many_signups', 'at most 5 per hour'))).toMatchObject({
+      code: 'too_many_signups',
+      message: expect.stringMatching(/in an hour/),
+    });
+  });
+
   it('hides internal errors behind a generic message', () => {
     const error = toUiError(new TypeError('cannot read properties of undefined'));
     expect(error.code).toBe('internal');

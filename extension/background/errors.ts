@@ -31,7 +31,19 @@ export function toUiError(err: unknown): UiError {
   return { code: 'internal', message: 'Something went wrong in the add-on. Please try again.' };
 }
 
+/** Limits of the server (docs/operations.md, Limits), in words that say what to do. */
+const LIMITS: Readonly<Record<string, string>> = {
+  too_many_clients:
+    'Your account already has as many devices as this server allows. Remove a device you no longer use (from the popup on another device), then try again.',
+  too_many_subscriptions:
+    'Your account already has as many site subscriptions as this server allows. Turn off notifications for sites you no longer need (in the popup), then try again.',
+  too_many_signups:
+    'Too many accounts were created from your network recently. Please try again in an hour.',
+};
+
 function fromApiError(err: ApiError): UiError {
+  const limit = LIMITS[err.code];
+  if (limit !== undefined) return { code: err.code, message: limit };
   switch (err.status) {
     case 400:
       return { code: 'invalid', message: `The server refused this: ${err.message}.` };

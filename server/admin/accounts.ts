@@ -4,10 +4,12 @@
 // node, through the control bus.
 
 import type { ControlBus } from '../broker/control-bus.js';
-import { clientPresence, removeClient } from '../client-agent/client-lifecycle.js';
+import { deleteAccount } from '../client-agent/use-cases/accounts.js';
+import { clientPresence, clientQuota, removeClient } from '../client-agent/use-cases/clients.js';
+import { subscriptionQuota } from '../client-agent/use-cases/subscriptions.js';
 import { shortId } from '../observability/logger.js';
 import type { Services } from '../services.js';
-import type { Account, AccountSummary, Client } from '../store/store.js';
+import type { Account, AccountSummary, Client, QuotaChange } from '../store/store.js';
 
 export interface ClientDetail extends Omit<Client, 'userId'> {
   /** Connected to any node (the queue has a consumer); null when RabbitMQ cannot say. */
@@ -15,9 +17,19 @@ export interface ClientDetail extends Omit<Client, 'userId'> {
   queuedMessages: number | null;
 }
 
-export interface AccountDetail extends Omit<Account, 'passwordHash'> {
+/** One quota of an account: what it uses, its limit, and whether an admin set that limit. */
+export interface Quota {
+  used: number;
+  limit: number;
+  /** The server's default (ACCOUNT_MAX_CLIENTS / ACCOUNT_MAX_SUBSCRIPTIONS), or set for it. */
+  source: 'default' | 'admin';
+}
+
+export interface AccountDetail
+  extends Omit<Account, 'passwordHash' | 'maxClients' | 'maxSubscriptions'> {
   clients: ClientDetail[];
   subscriptions: number;
+  quotas: { clients: Quota; subscriptions: Quota };
 }
 
 export class AccountAdmin {
@@ -49,6 +61,7 @@ export class AccountAdmin {
         }),
       ),
     );
+    const { config } = this.services;
     return {
       userId: account.userId,
       username: account.username,
@@ -56,7 +69,28 @@ export class AccountAdmin {
       disabledAt: account.disabledAt,
       clients: details,
       subscriptions: subscriptions.length,
+      quotas: {
+        clients: {
+          used: clients.length,
+          limit: clientQuota(config, account),
+          source: account.maxClients === null ? 'default' : 'admin',
+        },
+        subscriptions: {
+          used: subscriptions.length,
+          limit: subscriptionQuota(config, account),
+          source: account.maxSubscriptions === null ? 'default' : 'admin',
+        },
+      },
     };
+  }
+
+  /**
+   * Sets (a number) or resets (null) an account's quotas. Lowering one below what the
+   * account has removes nothing: it only refuses new devices or subscriptions until the
+   * account is under it again. False when there is no such account.
+   */
+  setQuotas(userId: string, change: QuotaChange): Promise<boolean> {
+    return this.services.store.setAccountQuotas(userId, change);
   }
 
   /** False when there is no such account. */
@@ -80,35 +114,11 @@ export class AccountAdmin {
   }
 
   /** Deletes the account, its clients and their queues; its endpoints answer 410 from now on. */
-  async delete(userId: string): Promise<boolean> {
-    const { store, broker, log } = this.services;
-    const clients = await store.listClients(userId);
-    if (!(await store.deleteAccount(userId))) return false;
-    this.services.endpoints.announce({ userIds: [userId] });
-    const ids = clients.map((c) => c.clientId);
-    this.closeSockets(ids);
-    // Deleting a queue also cancels its consumer on whichever node holds the socket.
-    for (const clientId of ids) {
-      await broker.deleteClientQueue(clientId).catch((err: unknown) => {
-        log.error({
-          event: 'client.queue_delete_failed',
-          clientId: shortId(clientId),
-          err,
-        });
-      });
-    }
-    await broker.deleteUser(userId).catch((err: unknown) => {
-      log.error({
-        event: 'account.exchange_delete_failed',
-        userId: shortId(userId),
-        err,
-      });
+  delete(userId: string): Promise<boolean> {
+    return deleteAccount(this.services, userId, {
+      by: 'admin',
+      closeSockets: (clientIds) => this.closeSockets(clientIds),
     });
-    log.info(
-      { event: 'account.deleted', userId: shortId(userId), clients: ids.length, by: 'admin' },
-      'account deleted',
-    );
-    return true;
   }
 
   /** Like DELETE /v1/clients/{id} by its owner. Null when there is no such client. */

@@ -105,6 +105,17 @@ describe('access', () => {
     expect((await admin(a, 'GET', '/overview')).status).toBe(200);
   });
 
+  it('serves the page’s script, built from front-end/admin.ts', async () => {
+    const response = await fetch(`${a.url}/admin/assets/admin.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/javascript');
+    const script = await response.text();
+    // One classic script: no module syntax a <script defer> could not run, no TypeScript left.
+    expect(script).toContain('push-admin-token');
+    expect(script).not.toMatch(/^\s*(import|export)\s/m);
+    expect(script).not.toContain(': Promise<');
+  });
+
   it('validates every input and answers errors in the protocol shape', async () => {
     const cases: Array<[string, string, unknown]> = [
       ['POST', '/penalty-box', { ip: 'not-an-ip' }],
@@ -205,6 +216,14 @@ describe('penalty box and settings across nodes', () => {
     const reset = await admin(a, 'POST', '/settings/reset', {});
     expect(reset.body).toMatchObject({ inForce: { maxRequests: 20_000 }, overrides: {} });
     await eventually(async () => (await maxRequestsOn(b)) === 20_000);
+  });
+
+  it('says for each setting whether its value in force comes from the environment or the page', async () => {
+    await admin(a, 'PUT', '/settings', { maxBadRequests: 77 });
+    const { body } = await admin(a, 'GET', '/settings');
+    expect(body?.sources).toMatchObject({ maxBadRequests: 'admin', maxRequests: 'environment' });
+    const reset = await admin(a, 'POST', '/settings/reset', { names: ['maxBadRequests'] });
+    expect(reset.body?.sources).toMatchObject({ maxBadRequests: 'environment' });
   });
 
   it('lists the top talkers', async () => {

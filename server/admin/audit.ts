@@ -9,6 +9,7 @@ export type AdminAction =
   | 'account.disable'
   | 'account.enable'
   | 'account.delete'
+  | 'account.quotas'
   | 'client.revoke'
   | 'ip.box'
   | 'ip.unbox'

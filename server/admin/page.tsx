@@ -1,6 +1,7 @@
 // The admin page's markup, rendered on the server with hono/jsx. It holds no data: the
-// script (assets/admin.js) asks for the token, keeps it in sessionStorage and fills the
-// sections from the JSON API. Field names of the settings form are the API's.
+// script (front-end/admin.ts, served built as /admin/assets/admin.js) asks for the token,
+// keeps it in sessionStorage and fills the sections from the JSON API. Field names of the
+// settings form are the API's.
 import type { FC } from 'hono/jsx';
 import { SETTING_NAMES, type SettingName } from '../dos/settings.js';
 
@@ -17,6 +18,10 @@ const SETTING_LABELS: Record<SettingName, { label: string; hint: string }> = {
   allowList: { label: 'Allow-list', hint: 'IPs/CIDRs never boxed, comma separated' },
   observeOnly: { label: 'Observe only', hint: 'count and log, never box automatically' },
   trustProxyHops: { label: 'Trusted proxy hops', hint: 'X-Forwarded-For entries to believe' },
+  trustedProxies: {
+    label: 'Trusted proxies',
+    hint: 'IPs/CIDRs of your proxies: only they are believed',
+  },
 };
 
 const Card: FC<{ id: string; label: string }> = ({ id, label }) => (
@@ -33,12 +38,13 @@ const SettingField: FC<{ name: SettingName }> = ({ name }) => {
   const input =
     name === 'observeOnly' ? (
       <input type="checkbox" name={name} id={`setting-${name}`} />
-    ) : name === 'allowList' ? (
+    ) : name === 'allowList' || name === 'trustedProxies' ? (
       <input
         type="text"
         name={name}
         id={`setting-${name}`}
         placeholder="192.0.2.0/24, 2001:db8::1"
+        data-list=""
       />
     ) : (
       <input type="number" name={name} id={`setting-${name}`} min="0" step="1" required />
@@ -50,7 +56,8 @@ const SettingField: FC<{ name: SettingName }> = ({ name }) => {
       </label>
       {input}
       <span class="setting-hint">
-        {hint} · environment: <span class="setting-env" data-env={name} />
+        {hint} · in force from <span class="setting-source" data-source={name} /> · environment:{' '}
+        <span class="setting-env" data-env={name} />
         <span class="setting-overridden" data-overridden={name} hidden>
           {' '}
           · set here

@@ -11,6 +11,15 @@ import { readJson } from '../http/body.js';
 import { badRequest, describeZodError, HttpError, notFound } from '../http/errors.js';
 import type { Services } from '../services.js';
 import type { AccountAdmin } from './accounts.js';
+import type {
+  AccountDetail,
+  AccountList,
+  AuditList,
+  BoxedAddress,
+  Figures,
+  PenaltyBoxView,
+  SettingsView,
+} from './api-types.js';
 import type { AuditLog } from './audit.js';
 import { adminEnabled, requireAdminToken } from './auth.js';
 import type { LiveFigures } from './figures.js';
@@ -21,10 +30,12 @@ import {
   Id,
   IpAddress,
   Limit,
+  QuotasUpdate,
   SettingsReset,
   SettingsUpdate,
   TopTalkersQuery,
 } from './schemas.js';
+import { loadAdminScript } from './script.js';
 
 const CSP = [
   "default-src 'none'",
@@ -38,6 +49,18 @@ const CSP = [
 ].join('; ');
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+
+/** The page's script, built once per process (script.ts); a failed build is tried again. */
+function adminScript(): () => Promise<string> {
+  let script: Promise<string> | null = null;
+  return () => {
+    script ??= loadAdminScript().catch((err: unknown) => {
+      script = null;
+      throw err;
+    });
+    return script;
+  };
+}
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -56,7 +79,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
   const { config, dos } = services;
   const app = new Hono<AppEnv>();
   const page = renderAdminPage();
-  const script = asset('admin.js');
+  const script = adminScript();
   const style = asset('admin.css');
 
   app.use('*', adminEnabled(config.adminToken));
@@ -72,8 +95,8 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
     c.header('Content-Security-Policy', CSP);
     return c.html(page);
   });
-  app.get('/assets/admin.js', (c) =>
-    c.body(script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  app.get('/assets/admin.js', async (c) =>
+    c.body(await script(), 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
   );
   app.get('/assets/admin.css', (c) =>
     c.body(style, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
@@ -83,7 +106,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
   if (config.adminToken) api.use('*', requireAdminToken(config.adminToken));
   const actor = (c: { get(key: 'clientIp'): string | undefined }) => c.get('clientIp') ?? 'unknown';
 
-  api.get('/overview', async (c) => c.json(await figures.current()));
+  api.get('/overview', async (c) => c.json((await figures.current()) satisfies Figures));
 
   // -- penalty box --------------------------------------------------------------------------
 
@@ -100,7 +123,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
         secondsLeft: e.secondsLeft,
       })),
       topTalkers: dos.topTalkers(limit),
-    });
+    } satisfies PenaltyBoxView);
   });
 
   api.post('/penalty-box', async (c) => {
@@ -115,7 +138,11 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
     }
     await audit.record('ip.box', { kind: 'ip', ip }, { seconds: duration }, actor(c));
     return c.json(
-      { ip: entry.ip, reason: entry.reason, until: new Date(entry.until).toISOString() },
+      {
+        ip: entry.ip,
+        reason: entry.reason,
+        until: new Date(entry.until).toISOString(),
+      } satisfies BoxedAddress,
       201,
     );
   });
@@ -129,7 +156,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   // -- settings ------------------------------------------------------------------------------
 
-  api.get('/settings', (c) => c.json(dos.liveSettings.view()));
+  api.get('/settings', (c) => c.json(dos.liveSettings.view() satisfies SettingsView));
 
   api.put('/settings', async (c) => {
     const patch = await readJson(c, SettingsUpdate);
@@ -149,7 +176,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   api.get('/accounts', async (c) => {
     const { q, limit } = parse(AccountSearch, c.req.query());
-    return c.json({ accounts: await accounts.search(q, limit) });
+    return c.json({ accounts: await accounts.search(q, limit) } satisfies AccountList);
   });
 
   api.get('/accounts/:userId', async (c) => {
@@ -176,6 +203,14 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
     });
   }
 
+  api.put('/accounts/:userId/quotas', async (c) => {
+    const userId = parse(Id, c.req.param('userId'));
+    const change = await readJson(c, QuotasUpdate);
+    if (!(await accounts.setQuotas(userId, change))) throw notFound('no such account');
+    await audit.record('account.quotas', { kind: 'id', id: userId }, change, actor(c));
+    return c.json((await accounts.detail(userId)) satisfies AccountDetail | null);
+  });
+
   api.delete('/accounts/:userId', async (c) => {
     const userId = parse(Id, c.req.param('userId'));
     if (!(await accounts.delete(userId))) throw notFound('no such account');
@@ -198,7 +233,7 @@ export function adminRoutes({ services, figures, accounts, audit }: AdminRouteDe
 
   api.get('/audit', async (c) => {
     const { limit } = parse(Limit, c.req.query());
-    return c.json({ entries: await audit.list(limit) });
+    return c.json({ entries: await audit.list(limit) } satisfies AuditList);
   });
 
   api.all('*', () => {

@@ -52,3 +52,14 @@ export const Limit = z.object({
 export const TopTalkersQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
 });
+
+/** PUT /admin/api/accounts/{userId}/quotas: a number sets a quota, null goes back to the default. */
+export const QuotasUpdate = z
+  .object({
+    maxClients: z.number().int().min(1).max(100_000).nullable().optional(),
+    maxSubscriptions: z.number().int().min(1).max(10_000_000).nullable().optional(),
+  })
+  .strict()
+  .refine((change) => Object.keys(change).length > 0, {
+    message: 'give maxClients or maxSubscriptions',
+  });

@@ -10,9 +10,10 @@ import type { QueueType } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerConnection, type BrokerConnectionOptions } from './connection.js';
 import { ConsumerPool, type QueueConsumer, type QueueConsumerHandlers } from './consumer-pool.js';
-import { BrokerUnavailable } from './errors.js';
-import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
+import { BrokerUnavailable, isAmqpNotFound } from './errors.js';
+import { clientQueue, DROPPED_EXCHANGE, INCOMING_EXCHANGE, userExchange } from './names.js';
 import { Publisher } from './publisher.js';
+import { DEFAULT_QUEUE_BOUNDS, type QueueBounds } from './queue-bounds.js';
 import { declareClientQueue, declareSubscription } from './topology.js';
 
 export { BrokerUnavailable, QueueMissing } from './errors.js';
@@ -25,6 +26,8 @@ export interface QueueStats {
 export interface BrokerOptions {
   /** Messages a device may hold unacked (per consumer). */
   prefetch: number;
+  /** How much one client queue may hold (queue-bounds.ts); DEFAULT_QUEUE_BOUNDS by default. */
+  queueBounds?: QueueBounds;
   /** How client queues are declared (docs/operations.md, "Several nodes"). */
   queueType: QueueType;
   /** Longest wait for RabbitMQ in one call (a confirm, a declaration); 503 past it. */
@@ -84,7 +87,11 @@ export class Broker {
     const broker = new Broker(main, publishing, publisher, options, urls);
     try {
       await broker.withChannel((ch) =>
-        ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
+        Promise.all([
+          ch.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true }),
+          // Client queues name it as their dead-letter exchange; it must exist before they drop.
+          ch.assertExchange(DROPPED_EXCHANGE, 'fanout', { durable: true }),
+        ]),
       );
       await publisher.start();
     } catch (err) {
@@ -157,7 +164,10 @@ export class Broker {
 
   async createClientQueue(userId: string, clientId: string): Promise<void> {
     await this.withChannel((ch) =>
-      declareClientQueue(ch, userId, clientId, this.options.queueType),
+      declareClientQueue(ch, userId, clientId, {
+        type: this.options.queueType,
+        bounds: this.options.queueBounds ?? DEFAULT_QUEUE_BOUNDS,
+      }),
     );
   }
 
@@ -166,14 +176,34 @@ export class Broker {
     await this.withChannel((ch) => ch.deleteQueue(clientQueue(clientId)));
   }
 
-  async bindSubscription(userId: string, token: string): Promise<void> {
-    await this.withChannel((ch) => declareSubscription(ch, userId, token));
+  /** Routes pushes published with `bindingKey` (an endpoint token's hash) to the user's devices. */
+  async bindSubscription(userId: string, bindingKey: string): Promise<void> {
+    await this.withChannel((ch) => declareSubscription(ch, userId, bindingKey));
   }
 
-  async unbindSubscription(userId: string, token: string): Promise<void> {
+  async unbindSubscription(userId: string, bindingKey: string): Promise<void> {
     await this.withChannel((ch) =>
-      ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, token),
+      ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, bindingKey),
     );
+  }
+
+  /**
+   * Moves a subscription's binding from `oldKey` to `newKey`, in that order (bind, then
+   * unbind), so pushes are routed all along. Both steps are idempotent: running it again,
+   * after a crash halfway, does no harm. A user without an exchange (nothing left to route
+   * to) is left alone.
+   */
+  async rebindSubscription(userId: string, oldKey: string, newKey: string): Promise<void> {
+    await this.withChannel(async (ch) => {
+      try {
+        await ch.checkExchange(userExchange(userId));
+      } catch (err) {
+        if (isAmqpNotFound(err)) return;
+        throw err;
+      }
+      await ch.bindExchange(userExchange(userId), INCOMING_EXCHANGE, newKey);
+      await ch.unbindExchange(userExchange(userId), INCOMING_EXCHANGE, oldKey);
+    });
   }
 
   async deleteUser(userId: string): Promise<void> {

@@ -4,6 +4,13 @@
 import type { Channel, Options } from 'amqplib';
 import type { QueueType } from '../config.js';
 import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
+import { clientQueueArguments, type QueueBounds } from './queue-bounds.js';
+
+/** How client queues are made: their type and how much each may hold. */
+export interface ClientQueueKind {
+  type: QueueType;
+  bounds: QueueBounds;
+}
 
 /**
  * Arguments of a client queue. Classic queues live on one node, quorum queues on three
@@ -12,13 +19,15 @@ import { clientQueue, INCOMING_EXCHANGE, userExchange } from './names.js';
  * shares the queues, and their disk and memory, evenly. (RabbitMQ 3.10 names the setting
  * differently for each type and refuses the other one's name.)
  */
-export function clientQueueOptions(type: QueueType): Options.AssertQueue {
+export function clientQueueOptions({ type, bounds }: ClientQueueKind): Options.AssertQueue {
   return {
     durable: true,
-    arguments:
-      type === 'quorum'
+    arguments: {
+      ...(type === 'quorum'
         ? { 'x-queue-type': 'quorum', 'x-queue-leader-locator': 'balanced' }
-        : { 'x-queue-type': 'classic', 'x-queue-master-locator': 'min-masters' },
+        : { 'x-queue-type': 'classic', 'x-queue-master-locator': 'min-masters' }),
+      ...clientQueueArguments(bounds),
+    },
   };
 }
 
@@ -26,10 +35,10 @@ export async function declareClientQueue(
   ch: Channel,
   userId: string,
   clientId: string,
-  queueType: QueueType,
+  kind: ClientQueueKind,
 ): Promise<void> {
   await ch.assertExchange(userExchange(userId), 'fanout', { durable: true });
-  await ch.assertQueue(clientQueue(clientId), clientQueueOptions(queueType));
+  await ch.assertQueue(clientQueue(clientId), clientQueueOptions(kind));
   await ch.bindQueue(clientQueue(clientId), userExchange(userId), '');
 }
 

@@ -1,21 +1,28 @@
+// POST /v1/accounts (docs/protocol.md §2): parse, call the use case, answer.
 import { Hono } from 'hono';
 import { CreateAccountRequest, type CreateAccountResponse } from '../../shared/protocol.js';
+import { IpAllowance } from '../dos/ip-allowance.js';
 import type { AppEnv } from '../http/app-env.js';
 import { readJson } from '../http/body.js';
-import { HttpError } from '../http/errors.js';
-import { shortId } from '../observability/logger.js';
-import { hashPassword } from '../security/passwords.js';
 import type { Services } from '../services.js';
+import { createAccount } from './use-cases/accounts.js';
 
-export function accountRoutes({ store, log }: Services): Hono<AppEnv> {
+const HOUR_SECONDS = 3600;
+
+export function accountRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // One per process: it falls back to counting here while memcached is down.
+  const signUps = new IpAllowance(
+    services.cache,
+    'signup',
+    () => services.config.limits.signupsPerIpPerHour,
+    HOUR_SECONDS,
+  );
 
   app.post('/', async (c) => {
-    const { username, password } = await readJson(c, CreateAccountRequest);
-    const account = await store.createAccount(username, await hashPassword(password));
-    if (!account) throw new HttpError(409, 'username_taken', 'this username is already taken');
-    log.info({ event: 'account.created', userId: shortId(account.userId) }, 'account created');
-    return c.json({ userId: account.userId } satisfies CreateAccountResponse, 201);
+    const input = await readJson(c, CreateAccountRequest);
+    const { userId } = await createAccount({ ...services, signUps }, input, c.get('clientIp'));
+    return c.json({ userId } satisfies CreateAccountResponse, 201);
   });
 
   return app;

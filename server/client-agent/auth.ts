@@ -3,10 +3,17 @@
 import type { MiddlewareHandler } from 'hono';
 import { normalizeUsername } from '../../shared/protocol.js';
 import type { AppEnv } from '../http/app-env.js';
-import { HttpError, unauthorized } from '../http/errors.js';
-import { verifyAgainstDummy, verifyPassword } from '../security/passwords.js';
+import { HttpError, serviceUnavailable, unauthorized } from '../http/errors.js';
+import { type Logger, shortId } from '../observability/logger.js';
+import { HashingBusy, type PasswordHasher } from '../security/password-hasher.js';
 import { hashToken } from '../security/tokens.js';
 import type { Account, ClientIdentity, Store } from '../store/store.js';
+
+export interface SignInDeps {
+  store: Store;
+  passwords: PasswordHasher;
+  log: Logger;
+}
 
 const accountDisabled = () => new HttpError(403, 'account_disabled', 'this account is disabled');
 
@@ -31,7 +38,8 @@ async function bearerIdentity(store: Store, token: string): Promise<ClientIdenti
   return identity;
 }
 
-async function basicAccount(store: Store, encoded: string): Promise<Account> {
+async function basicAccount(deps: SignInDeps, encoded: string): Promise<Account> {
+  const { store, passwords } = deps;
   let decoded: string;
   try {
     decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(encoded, 'base64'));
@@ -43,12 +51,44 @@ async function basicAccount(store: Store, encoded: string): Promise<Account> {
   const username = normalizeUsername(decoded.slice(0, colon));
   const password = decoded.slice(colon + 1);
   const account = await store.findAccountByUsername(username);
-  const ok = account
-    ? await verifyPassword(password, account.passwordHash)
-    : await verifyAgainstDummy(password);
+  let ok = false;
+  try {
+    if (account) {
+      const verified = await passwords.verify(password, account.passwordHash);
+      ok = verified.ok;
+      if (ok && verified.outdated) rehashLater(deps, account, password);
+    } else {
+      await passwords.verifyUnknown(password);
+    }
+  } catch (err) {
+    if (err instanceof HashingBusy) {
+      throw serviceUnavailable('too many sign-ins are being checked right now; try again');
+    }
+    throw err;
+  }
   if (!account || !ok) throw unauthorized('wrong username or password');
   if (account.disabledAt) throw accountDisabled();
   return account;
+}
+
+/**
+ * A hash made at an older, lower cost is replaced, now that the password is at hand, after
+ * the answer: the user does not wait for it. The store swaps it only if it is still the
+ * hash that was checked (a password changed meanwhile stays changed).
+ */
+function rehashLater({ store, passwords, log }: SignInDeps, account: Account, password: string) {
+  void (async () => {
+    const fresh = await passwords.rehash(password);
+    if (fresh === null) return; // the lane is full: the next sign-in tries again
+    if (await store.replacePasswordHash(account.userId, account.passwordHash, fresh)) {
+      log.info(
+        { event: 'account.password_rehashed', userId: shortId(account.userId) },
+        'password hash made again at the current cost',
+      );
+    }
+  })().catch((err: unknown) => {
+    log.warn({ event: 'account.rehash_failed', userId: shortId(account.userId), err });
+  });
 }
 
 /** Bearer <clientToken>; sets `identity`. */
@@ -63,12 +103,12 @@ export function requireClient(store: Store): MiddlewareHandler<AppEnv> {
 
 /** The account behind Basic credentials, or behind the Bearer token of one of its clients. */
 export async function accountFromBasicOrBearer(
-  store: Store,
+  deps: SignInDeps,
   header: string | undefined,
 ): Promise<Account> {
   const auth = parseAuthorization(header);
-  if (auth?.scheme === 'basic') return basicAccount(store, auth.value);
-  if (auth?.scheme === 'bearer') return (await bearerIdentity(store, auth.value)).account;
+  if (auth?.scheme === 'basic') return basicAccount(deps, auth.value);
+  if (auth?.scheme === 'bearer') return (await bearerIdentity(deps.store, auth.value)).account;
   throw new HttpError(401, 'unauthorized', 'Basic or Bearer credentials are required', {
     'WWW-Authenticate': 'Basic realm="push"',
   });

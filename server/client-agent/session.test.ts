@@ -5,7 +5,7 @@
 // delivery.integration.test.ts; this pins down the rules one by one.
 import type { ConsumeMessage } from 'amqplib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerFrame } from '../../shared/protocol.js';
+import { CloseCode, type ServerFrame } from '../../shared/protocol.js';
 import type { ConsumerEndReason } from '../broker/consumer-pool.js';
 import { QueueMissing } from '../broker/errors.js';
 import { encodeEnvelope, type PushMessage, publishOptions } from '../broker/message.js';
@@ -61,6 +61,7 @@ interface Overrides {
   openConsumer?: (handlers: ConsumerHandlers, consumer: FakeConsumer) => Promise<SessionConsumer>;
   isNewestForTopic?: SessionDeps['isNewestForTopic'];
   admission?: Admission;
+  onHelloRefused?: () => void;
 }
 
 /** A session with fakes around it; `calls` records the order of side effects. */
@@ -99,7 +100,11 @@ function harness(overrides: Overrides = {}) {
     metrics,
     timing: TIMING,
   };
-  const session = new Session(transport, deps);
+  const session = new Session(
+    transport,
+    deps,
+    overrides.onHelloRefused ? { onHelloRefused: overrides.onHelloRefused } : {},
+  );
   return {
     session,
     transport,
@@ -175,6 +180,27 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe('failed hellos', () => {
+  it('reports each way a socket fails to identify, and never a good hello', async () => {
+    const refused = vi.fn();
+    const bad = harness({ onHelloRefused: refused });
+    bad.session.onText('{"type":"ping"}');
+    await settle();
+    const unknown = harness({ onHelloRefused: refused });
+    await unknown.hello('not-a-token');
+    const silent = harness({ onHelloRefused: refused });
+    await vi.advanceTimersByTimeAsync(TIMING.helloTimeoutMs);
+    expect(silent.transport.closeCodes).toEqual([4401]);
+    expect(refused).toHaveBeenCalledTimes(3);
+
+    const good = harness({ onHelloRefused: refused });
+    await good.hello();
+    expect(good.session.stateName).toBe('identified');
+    good.session.close(CloseCode.Unauthorized, 'client deleted');
+    expect(refused).toHaveBeenCalledTimes(3);
+  });
 });
 
 describe('before the hello', () => {

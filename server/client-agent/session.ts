@@ -73,6 +73,16 @@ type State =
 
 export type SessionStateName = State['name'];
 
+/** What the socket's owner wants to hear about, beyond the frames. */
+export interface SessionHooks {
+  /**
+   * The socket never got past its hello: a first frame that is not a valid hello, a token
+   * that identifies nobody, or no hello in time. The socket server counts it as a bad
+   * request of the caller's address, as a 401 would be on the REST API.
+   */
+  onHelloRefused?(): void;
+}
+
 export class Session {
   private state: State = { name: 'unidentified' };
   private readonly timers: NodeJS.Timeout[] = [];
@@ -90,12 +100,12 @@ export class Session {
   constructor(
     private readonly transport: SessionTransport,
     private readonly deps: SessionDeps,
+    private readonly hooks: SessionHooks = {},
   ) {
     const { helloTimeoutMs, pingIntervalMs } = deps.timing;
     this.timers.push(
       setTimeout(() => {
-        if (this.state.name === 'unidentified')
-          this.close(CloseCode.Unauthorized, 'no hello in time');
+        if (this.state.name === 'unidentified') this.refuseHello('no hello in time');
       }, helloTimeoutMs),
       setInterval(() => this.keepAlive(), pingIntervalMs),
     );
@@ -123,7 +133,7 @@ export class Session {
       case 'unidentified': {
         const hello = HelloFrame.safeParse(json);
         if (!hello.success) {
-          this.close(CloseCode.Unauthorized, 'the first frame must be a hello');
+          this.refuseHello('the first frame must be a hello');
           return;
         }
         this.state = { name: 'identifying' };
@@ -225,7 +235,7 @@ export class Session {
     }
     if (this.state.name !== 'identifying') return;
     if (!identity) {
-      this.close(CloseCode.Unauthorized, 'unknown or revoked client token');
+      this.refuseHello('unknown or revoked client token');
       return;
     }
     const id = identity;
@@ -351,6 +361,12 @@ export class Session {
       return;
     }
     if (this.state.name === 'identified') this.transport.send({ type: 'ping' });
+  }
+
+  /** Closes with 4401 a socket that did not identify, and tells the owner (SessionHooks). */
+  private refuseHello(reason: string): void {
+    this.hooks.onHelloRefused?.();
+    this.close(CloseCode.Unauthorized, reason);
   }
 
   /** Another socket of the same client took over on this server. */

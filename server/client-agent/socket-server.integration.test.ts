@@ -53,8 +53,9 @@ describe('the connection cap', () => {
 describe('hellos and channels', () => {
   let server: TestServer;
   beforeAll(async () => {
-    // One identification at a time: the others wait their turn rather than fail.
-    server = await startTestServer({ env: { HELLO_CONCURRENCY: '1' } });
+    // One identification at a time: the others wait their turn rather than fail. Thirty
+    // devices of one user, above the default per-account limit (docs/operations.md).
+    server = await startTestServer({ env: { HELLO_CONCURRENCY: '1', ACCOUNT_MAX_CLIENTS: '30' } });
   });
   afterAll(async () => {
     await server?.close();
@@ -96,5 +97,34 @@ describe('hellos and channels', () => {
       (err: Error) => err.message,
     );
     expect(elsewhere).toMatch(/404/);
+  });
+});
+
+describe('failed hellos', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const badRequests = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^push_dos_bad_requests_total (\d+)/m.exec(text)?.[1] ?? 'NaN');
+  };
+
+  it('count as bad requests of the address, as a 401 would: guessing tokens gets it boxed', async () => {
+    const before = await badRequests();
+    expect(await TestSocket.refusedHello(server.url, 'a-token-nobody-has')).toBe(
+      CloseCode.Unauthorized,
+    );
+    const notHello = await TestSocket.open(server.url);
+    notHello.send({ type: 'ping' });
+    expect((await notHello.closed).code).toBe(CloseCode.Unauthorized);
+    const binary = await TestSocket.open(server.url);
+    binary.sendBinary(new Uint8Array([1, 2, 3]));
+    expect((await binary.closed).code).toBe(CloseCode.MessageTooBig);
+    expect((await badRequests()) - before).toBe(3);
   });
 });

@@ -11,7 +11,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, type ServerFrame } from '../../shared/protocol.js';
 import type { DosDefense } from '../dos/defense.js';
-import { resolveClientIp } from '../dos/ip.js';
 import { coalesceWritesPerTurn } from '../io/write-batching.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -92,10 +91,9 @@ export class SocketServer {
     }
     const { dos, metrics } = this.options;
     const forwarded = req.headers['x-forwarded-for'];
-    const ip = resolveClientIp(
+    const ip = dos.clientIp(
       req.socket.remoteAddress,
       typeof forwarded === 'string' ? forwarded : undefined,
-      dos.settings.trustProxyHops,
     );
     const admission = dos.admit(ip);
     if (admission.kind === 'reject') {
@@ -112,10 +110,10 @@ export class SocketServer {
       );
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, ip));
   };
 
-  private accept(ws: WebSocket, socket: Duplex): void {
+  private accept(ws: WebSocket, socket: Duplex, ip: string): void {
     const { metrics } = this.options;
     if (this.sockets.size >= this.options.maxConnections) {
       metrics.connectionsRefused.inc({ reason: 'max_connections' });
@@ -125,9 +123,13 @@ export class SocketServer {
     // Several notifications to one device in one turn leave as one write.
     coalesceWritesPerTurn(socket);
     this.sockets.add(ws);
-    const session = new Session(transportOf(ws), this.deps);
+    // A socket that never identifies is a bad request of its address, like a 401 on the REST
+    // API: guessing tokens over WebSockets gets the address boxed as guessing them over HTTP.
+    const helloRefused = () => this.options.dos.countBadRequest(ip);
+    const session = new Session(transportOf(ws), this.deps, { onHelloRefused: helloRefused });
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
+        if (session.stateName === 'unidentified') helloRefused();
         session.close(CloseCode.MessageTooBig, 'frames must be JSON text');
         return;
       }
@@ -138,7 +140,10 @@ export class SocketServer {
       session.onSocketClosed();
     });
     // ws closes the socket after an error (e.g. a frame over maxPayload: 1009).
-    ws.on('error', () => session.onSocketClosed());
+    ws.on('error', () => {
+      if (session.stateName === 'unidentified') helloRefused();
+      session.onSocketClosed();
+    });
   }
 
   /** Closes every socket with `code` (1001 on shutdown: devices reconnect elsewhere). */

@@ -23,7 +23,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { SharedStateUnavailable } from '../shared-state/memcached.js';
 import type { ProcessGroup } from '../workers/group.js';
 import { AllowList } from './allow-list.js';
-import { ipForLog, normalizeIp } from './ip.js';
+import { ipForLog, normalizeIp, resolveClientIp } from './ip.js';
 import { IpCounters, type Talker } from './ip-counters.js';
 import { type BoxEntry, type BoxReason, LocalPenaltyBox, secondsLeft } from './penalty-box.js';
 import type { DosSettings, LiveSettings } from './settings.js';
@@ -68,6 +68,8 @@ export class DosDefense {
   private readonly shared: SharedPenaltyBox;
   private readonly counters: IpCounters;
   private allowList: AllowList;
+  private trustedProxies: AllowList;
+  private readonly isTrustedProxy = (ip: string) => this.trustedProxies.has(ip);
   private readonly excused = new WeakSet<object>();
   /** Observe-only: when `ip.would_box` was last logged per reason and address. */
   private readonly wouldBoxLogged = new LRUCache<string, number>({ max: 10_000 });
@@ -95,6 +97,7 @@ export class DosDefense {
       now: this.now,
     });
     this.allowList = AllowList.from(s.allowList);
+    this.trustedProxies = AllowList.from(s.trustedProxies);
     deps.settings.onChange((next) => this.applySettings(next));
   }
 
@@ -137,6 +140,20 @@ export class DosDefense {
   }
 
   // -- request path (memory only) ---------------------------------------------------------
+
+  /**
+   * The caller's address: the socket's, or — when the socket is one of our proxies
+   * (TRUSTED_PROXIES) — what it and the proxies behind it vouch for in X-Forwarded-For, at
+   * most TRUST_PROXY_HOPS entries (dos/ip.ts).
+   */
+  clientIp(socketAddress: string | undefined, forwardedFor: string | undefined): string {
+    return resolveClientIp(
+      socketAddress,
+      forwardedFor,
+      this.settings.trustProxyHops,
+      this.isTrustedProxy,
+    );
+  }
 
   /** Called by the guard before any route: counts the request, or refuses it (429). */
   admit(ip: string): Admission {
@@ -352,6 +369,7 @@ export class DosDefense {
   private applySettings(next: DosSettings): void {
     this.counters.reconfigure(next.windowSeconds, next.lruSize);
     this.allowList = AllowList.from(next.allowList);
+    this.trustedProxies = AllowList.from(next.trustedProxies);
   }
 
   // -- background sync with memcached ----------------------------------------------------

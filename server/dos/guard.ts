@@ -5,7 +5,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DosDefense } from './defense.js';
-import { resolveClientIp } from './ip.js';
 
 /** The peer address of the Node socket; undefined without one (app.request() in a test). */
 function socketAddress(c: Context<AppEnv>): string | undefined {
@@ -17,11 +16,7 @@ function socketAddress(c: Context<AppEnv>): string | undefined {
 
 export function dosGuard(dos: DosDefense, metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const ip = resolveClientIp(
-      socketAddress(c),
-      c.req.header('x-forwarded-for'),
-      dos.settings.trustProxyHops,
-    );
+    const ip = dos.clientIp(socketAddress(c), c.req.header('x-forwarded-for'));
     c.set('clientIp', ip);
     const admission = dos.admit(ip);
     if (admission.kind === 'reject') {

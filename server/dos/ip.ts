@@ -32,26 +32,30 @@ export function normalizeIp(raw: string): string | null {
 }
 
 /**
- * The caller's address when `trustedHops` proxies we run stand in front of the server.
- * Each trusted proxy appends the address it received the request from to
- * X-Forwarded-For, so the client is the entry `trustedHops` places from the right; the
- * entries left of it were written by the client and are not believed. With 0 hops the
- * header is ignored. A malformed entry stops the walk at the last address a trusted hop
- * vouched for, and so does a header shorter than the number of hops.
+ * The caller's address when proxies we run stand in front of the server. Each proxy appends
+ * the address it received the request from to X-Forwarded-For, so walking the header from
+ * the right, each entry is vouched for by the hop before it — but only a peer that is one of
+ * our proxies (`isTrustedProxy`, from TRUSTED_PROXIES) vouches for anything: a client that
+ * reaches the server directly, or through a proxy that is not ours, cannot choose its own
+ * address. At most `trustedHops` entries are believed; with 0 the header is ignored. A
+ * malformed entry stops the walk at the last address a trusted hop vouched for, and so does
+ * a header shorter than the number of hops.
  */
 export function resolveClientIp(
   socketAddress: string | undefined,
   forwardedFor: string | undefined,
   trustedHops: number,
+  isTrustedProxy: (ip: string) => boolean,
 ): string {
   let ip = (socketAddress && normalizeIp(socketAddress)) || UNKNOWN_IP;
-  if (trustedHops <= 0 || !forwardedFor) return ip;
+  if (trustedHops <= 0 || !forwardedFor || !isTrustedProxy(ip)) return ip;
   const nearestFirst = forwardedFor
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .reverse();
   for (let hop = 0; hop < trustedHops && hop < nearestFirst.length; hop++) {
+    if (hop > 0 && !isTrustedProxy(ip)) break;
     const next = normalizeIp(nearestFirst[hop]!);
     if (!next) break;
     ip = next;

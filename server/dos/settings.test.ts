@@ -32,6 +32,11 @@ describe('LiveSettings', () => {
     await there.reload();
     expect(there.current).toMatchObject({ maxBadRequests: 9, allowList: ['192.0.2.0/24'] });
     expect(there.view().overrides).toEqual({ maxBadRequests: 9, allowList: ['192.0.2.0/24'] });
+    expect(there.view().sources).toMatchObject({
+      maxBadRequests: 'admin',
+      allowList: 'admin',
+      maxRequests: 'environment',
+    });
     await here.reset(['maxBadRequests']);
     await there.reload();
     expect(there.current.maxBadRequests).toBe(3);

@@ -26,6 +26,9 @@ export const DosSettingsSchema = z
       .max(10_000),
     observeOnly: z.boolean(),
     trustProxyHops: z.number().int().min(0).max(10),
+    trustedProxies: z
+      .array(z.string().trim().refine(isValidIpOrCidr, 'not an IP address or CIDR'))
+      .max(1000),
   })
   .strict();
 
@@ -37,11 +40,16 @@ export const SETTING_NAMES = Object.keys(DosSettingsSchema.shape) as SettingName
 
 const KEY_PREFIX = 'dos.';
 
+/** Where the value in force of a setting comes from. */
+export type SettingSource = 'environment' | 'admin';
+
 export interface SettingsView {
   inForce: DosSettings;
   environment: DosSettings;
   /** The settings an admin changed, with their values. */
   overrides: DosSettingsPatch;
+  /** For every setting, whether its value in force is the environment's or an admin's. */
+  sources: Record<SettingName, SettingSource>;
 }
 
 type SettingsStore = Pick<Store, 'listSettings' | 'putSettings' | 'deleteSettings'>;
@@ -67,7 +75,15 @@ export class LiveSettings {
   }
 
   view(): SettingsView {
-    return { inForce: this.effective, environment: this.environment, overrides: this.overrides };
+    const sources = Object.fromEntries(
+      SETTING_NAMES.map((name) => [name, name in this.overrides ? 'admin' : 'environment']),
+    ) as Record<SettingName, SettingSource>;
+    return {
+      inForce: this.effective,
+      environment: this.environment,
+      overrides: this.overrides,
+      sources,
+    };
   }
 
   onChange(listener: (next: DosSettings, changed: SettingName[]) => void): void {

@@ -49,6 +49,10 @@ export function readNodeBody(incoming: NodeRequest, limit: number): Promise<Buff
     return Promise.reject(err);
   }
   if (incoming.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // The sender may have gone while the route did other work first (checking a password, looking
+  // up an endpoint): the 'aborted' and 'close' events are over by now and would never reach
+  // the listeners below, leaving the request waiting forever, uncounted.
+  if (incoming.readableAborted || incoming.destroyed) return Promise.reject(incomplete());
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;

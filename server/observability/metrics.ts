@@ -99,6 +99,12 @@ export class Metrics {
     help: 'Messages dropped at delivery time because their TTL had passed',
     registers: [this.registry],
   });
+  readonly queueDropped = new Counter({
+    name: 'push_queue_dropped_total',
+    help: 'Messages client queues dropped: the oldest of a full queue (overflow), or one whose TTL ran out while waiting (expired)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly superseded = new Counter({
     name: 'push_topic_superseded_total',
     help: 'Messages dropped at delivery time because a newer one with the same Topic exists',

@@ -15,6 +15,12 @@ export const ABORT_STEP = 'abort';
 
 interface ChannelRecord {
   expiresAt: number;
+  /**
+   * Set by an `abort`: the channel stays known until it expires, so the two parties learn at
+   * once that it is closed, while a channel nobody opened reads like one whose step is not
+   * written yet (no liveness oracle for guessers).
+   */
+  closed?: true;
 }
 
 const channelKey = (channel: string) => `push:pair:${channel}`;
@@ -27,11 +33,12 @@ export function newChannelName(): string {
   return name;
 }
 
-export type WriteOutcome = 'written' | 'taken' | 'no_channel';
+export type WriteOutcome = 'written' | 'taken' | 'no_channel' | 'closed';
 export type ReadOutcome =
   | { kind: 'message'; json: string }
   | { kind: 'not_ready' }
-  | { kind: 'no_channel' };
+  | { kind: 'no_channel' }
+  | { kind: 'closed' };
 
 export class PairingChannels {
   constructor(
@@ -52,26 +59,41 @@ export class PairingChannels {
     return null;
   }
 
-  private async record(channel: string): Promise<ChannelRecord | null> {
-    if (!PAIRING_CHANNEL_PATTERN.test(channel)) return null;
-    const raw = await this.cache.get(channelKey(channel));
+  private parse(raw: string | undefined): ChannelRecord | null {
     if (raw === undefined) return null;
     const record = JSON.parse(raw) as ChannelRecord;
     return record.expiresAt > Date.now() ? record : null;
   }
 
+  private async record(channel: string): Promise<ChannelRecord | null> {
+    if (!PAIRING_CHANNEL_PATTERN.test(channel)) return null;
+    return this.parse(await this.cache.get(channelKey(channel)));
+  }
+
   async write(channel: string, step: string, json: string): Promise<WriteOutcome> {
     const record = await this.record(channel);
     if (!record) return 'no_channel';
+    if (record.closed) return 'closed';
     const ttl = Math.max(1, Math.ceil((record.expiresAt - Date.now()) / 1000));
     if (!(await this.cache.add(stepKey(channel, step), json, ttl))) return 'taken';
-    if (step === ABORT_STEP) await this.cache.del(channelKey(channel));
+    if (step === ABORT_STEP) {
+      const closed: ChannelRecord = { expiresAt: record.expiresAt, closed: true };
+      await this.cache.set(channelKey(channel), JSON.stringify(closed), ttl);
+    }
     return 'written';
   }
 
   async read(channel: string, step: string): Promise<ReadOutcome> {
-    if (!(await this.record(channel))) return { kind: 'no_channel' };
-    const json = await this.cache.get(stepKey(channel, step));
+    if (!PAIRING_CHANNEL_PATTERN.test(channel)) return { kind: 'no_channel' };
+    // Both looked up at once, whatever the channel: a missing channel and a missing step then
+    // cost the same round trip, and the timing says no more than the answer.
+    const [raw, json] = await Promise.all([
+      this.cache.get(channelKey(channel)),
+      this.cache.get(stepKey(channel, step)),
+    ]);
+    const record = this.parse(raw);
+    if (!record) return { kind: 'no_channel' };
+    if (record.closed) return { kind: 'closed' };
     return json === undefined ? { kind: 'not_ready' } : { kind: 'message', json };
   }
 }

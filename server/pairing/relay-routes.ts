@@ -1,12 +1,19 @@
 // /v1/pairings: the relay two devices run J-PAKE through (docs/protocol.md §6). Creating channels
 // and reading unknown ones count towards the DoS limits, so guessing a live channel is slow;
 // a client polling a live channel for a step not written yet is not misbehaving.
+//
+// What the relay keeps is bounded: only the transcript's step names can be written (each
+// once, at most 8 KiB), an address may open a few channels per channel lifetime, and a
+// read of a channel nobody opened answers exactly as a read of a step not written yet, so
+// the answers tell a guesser nothing about which channels are live.
 import { Hono } from 'hono';
+import { PAIRING_STEPS } from '../../shared/crypto/jpake/messages.js';
 import {
   type CreatePairingResponse,
   MAX_PAIRING_MESSAGE_BYTES,
-  PAIRING_STEP_PATTERN,
+  PAIRING_TTL_SECONDS,
 } from '../../shared/protocol.js';
+import { IpAllowance } from '../dos/ip-allowance.js';
 import type { AppEnv } from '../http/app-env.js';
 import { readBodyLimited } from '../http/body.js';
 import { badRequest, HttpError, serviceUnavailable } from '../http/errors.js';
@@ -24,9 +31,16 @@ const channelNotFound = () =>
     'no such pairing channel: it expired, was closed, or the code is wrong',
   );
 
+/** The one answer to reading a step that is not there, whether or not the channel exists. */
+const nothingYet = () =>
+  new HttpError(404, 'step_not_ready', 'nothing has been written to this step yet; poll again');
+
+const STEP_NAMES: ReadonlySet<string> = new Set(Object.values(PAIRING_STEPS));
+
 function validStep(step: string): string {
-  if (!PAIRING_STEP_PATTERN.test(step))
-    throw badRequest('step must be 1–16 characters of a-z, 0-9 and -');
+  if (!STEP_NAMES.has(step)) {
+    throw badRequest(`step must be one of ${[...STEP_NAMES].join(', ')}`);
+  }
   return step;
 }
 
@@ -40,12 +54,31 @@ async function withCache<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function pairingRoutes({ cache, dos }: Services): Hono<AppEnv> {
+export function pairingRoutes({ cache, dos, config }: Services): Hono<AppEnv> {
   const channels = new PairingChannels(cache);
+  // A channel lives PAIRING_TTL_SECONDS: so many per address in that time bounds its live ones.
+  const perAddress = new IpAllowance(
+    cache,
+    'pairing',
+    () => config.limits.pairingChannelsPerIp,
+    PAIRING_TTL_SECONDS,
+  );
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
-    dos.countRequest(c.get('clientIp'), CREATE_WEIGHT);
+    const ip = c.get('clientIp');
+    dos.countRequest(ip, CREATE_WEIGHT);
+    if (!dos.isAllowListed(ip)) {
+      const allowance = await perAddress.take(ip);
+      if (!allowance.allowed) {
+        throw new HttpError(
+          429,
+          'too_many_channels',
+          `this address opened ${config.limits.pairingChannelsPerIp} pairing channels in the last ${PAIRING_TTL_SECONDS / 60} minutes; finish or wait for one of them`,
+          { 'Retry-After': String(allowance.retryAfter) },
+        );
+      }
+    }
     const created = await withCache(() => channels.create());
     if (!created) throw serviceUnavailable('no free pairing channel; try again');
     return c.json(
@@ -68,7 +101,8 @@ export function pairingRoutes({ cache, dos }: Services): Hono<AppEnv> {
       throw badRequest('the message must be JSON', 'invalid_json');
     }
     const outcome = await withCache(() => channels.write(c.req.param('channel'), step, text));
-    if (outcome === 'no_channel') throw channelNotFound();
+    // A writer must learn at once that its channel is gone; each miss counts as a bad request.
+    if (outcome === 'no_channel' || outcome === 'closed') throw channelNotFound();
     if (outcome === 'taken')
       throw new HttpError(409, 'step_taken', 'this step was written already');
     return c.body(null, 204);
@@ -77,10 +111,14 @@ export function pairingRoutes({ cache, dos }: Services): Hono<AppEnv> {
   app.get('/:channel/:step', async (c) => {
     const step = validStep(c.req.param('step'));
     const outcome = await withCache(() => channels.read(c.req.param('channel'), step));
-    if (outcome.kind === 'no_channel') throw channelNotFound();
+    // Closed by an abort: the parties stop at once; the channel is dead, nothing to learn.
+    if (outcome.kind === 'closed') throw channelNotFound();
+    // Unknown or not written yet: one answer. Only the polling of a live channel is
+    // excused; guessing channels still counts as bad requests, so it gets the address boxed.
+    if (outcome.kind === 'no_channel') throw nothingYet();
     if (outcome.kind === 'not_ready') {
       dos.excuse(c);
-      throw new HttpError(404, 'step_not_ready', 'this step has not been written yet; poll again');
+      throw nothingYet();
     }
     c.header('Content-Type', 'application/json');
     return c.body(outcome.json);

@@ -8,6 +8,7 @@ import {
   JpakeParty,
 } from '../../shared/crypto/jpake/index.js';
 import { CreatePairingResponse, ErrorBody } from '../../shared/protocol.js';
+import { MemcachedProcess } from '../testing/memcached-process.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 
 let server: TestServer;
@@ -89,13 +90,39 @@ describe('/v1/pairings', () => {
     expect((await put(channel, 'a1', { pad: 'x'.repeat(8000) })).status).toBe(204);
   });
 
-  it('answers 404 channel_not_found for unknown channels', async () => {
+  it('reads an unknown channel as a step not written yet; a write to it says the channel is gone', async () => {
     for (const channel of ['zzzz', 'ABCD', 'toolong']) {
       const res = await get(channel, 'a1');
       expect(res.status).toBe(404);
-      expect(ErrorBody.parse(await res.json()).error).toBe('channel_not_found');
+      expect(ErrorBody.parse(await res.json()).error).toBe('step_not_ready');
     }
-    expect((await put('zzzz', 'a1', { x: 1 })).status).toBe(404);
+    const res = await put('zzzz', 'a1', { x: 1 });
+    expect(res.status).toBe(404);
+    expect(ErrorBody.parse(await res.json()).error).toBe('channel_not_found');
+  });
+
+  it('gives a guesser one answer for a channel nobody opened and a live channel’s empty step', async () => {
+    const { channel } = await createChannel();
+    const live = await get(channel, 'b1');
+    const unknown = await get(channel === 'zzzz' ? 'yyyy' : 'zzzz', 'b1');
+    expect([unknown.status, unknown.headers.get('content-type')]).toEqual([
+      live.status,
+      live.headers.get('content-type'),
+    ]);
+    expect(await unknown.text()).toBe(await live.text());
+  });
+
+  it('takes only the transcript’s step names, so nothing else can be stored', async () => {
+    const { channel } = await createChannel();
+    for (const step of ['x1', 'junk', 'a4', 'step-1', 'payload2', 'c1']) {
+      const res = await put(channel, step, { pad: 'x'.repeat(8000) });
+      expect(res.status, step).toBe(400);
+      expect(ErrorBody.parse(await res.json()).error).toBe('invalid_request');
+      expect((await get(channel, step)).status, step).toBe(400);
+    }
+    for (const step of ['a1', 'b1', 'a2', 'b2', 'a3', 'b3', 'payload', 'done']) {
+      expect((await put(channel, step, { step })).status, step).toBe(204);
+    }
   });
 
   it('kills the channel after a failed key confirmation is reported', async () => {
@@ -120,5 +147,35 @@ describe('/v1/pairings', () => {
     expect(after.status).toBe(404);
     expect(ErrorBody.parse(await after.json()).error).toBe('channel_not_found');
     expect((await put(channel, 'payload', { sealed: 'x' })).status).toBe(404);
+  });
+});
+
+describe('/v1/pairings per address', () => {
+  let memcached: MemcachedProcess;
+  let capped: TestServer;
+  beforeAll(async () => {
+    // Our own memcached: the per-address counts outlive the test by five minutes.
+    memcached = await MemcachedProcess.start();
+    capped = await startTestServer({
+      env: { MEMCACHED: memcached.address, TRUST_PROXY_HOPS: '1', PAIRING_CHANNELS_PER_IP: '3' },
+    });
+  });
+  afterAll(async () => {
+    await capped?.close();
+    await memcached?.stop();
+  });
+
+  const open = (ip: string) =>
+    fetch(`${capped.url}/v1/pairings`, { method: 'POST', headers: { 'X-Forwarded-For': ip } });
+
+  it('lets one address hold only a few live channels', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await open('203.0.113.40')).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await open('203.0.113.40');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(ErrorBody.parse(await refused.json()).error).toBe('too_many_channels');
+    expect((await open('203.0.113.41')).status).toBe(201);
   });
 });

@@ -119,7 +119,8 @@ async function accept(deps: AcceptPushDeps, request: PushRequest): Promise<Accep
   }
   let outcome: Awaited<ReturnType<Publisher['publish']>>;
   try {
-    outcome = await deps.publisher.publish(subscription.token, message);
+    // Routed by the token's hash: the broker's bindings never hold a token (endpoint-tokens.ts).
+    outcome = await deps.publisher.publish(subscription.tokenHash, message);
   } catch (err) {
     if (err instanceof PublishFailed) {
       deps.log.error({ event: 'push.publish_failed', err });

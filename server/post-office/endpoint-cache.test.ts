@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { hashToken } from '../security/tokens.js';
 import type { EndpointTarget } from '../store/store.js';
 import { EndpointCache } from './endpoint-cache.js';
 
@@ -8,7 +9,8 @@ function target(subscriptionId: string, userId: string): EndpointTarget {
       subscriptionId,
       userId,
       clientId: 'c1',
-      token: `token-${subscriptionId}`,
+      tokenHash: hashToken(`token-${subscriptionId}`),
+      legacyTokenSealed: null,
       applicationServerKey: null,
       meta: null,
       createdAt: '2030-01-01T00:00:00.000Z',
@@ -18,13 +20,25 @@ function target(subscriptionId: string, userId: string): EndpointTarget {
   };
 }
 
+/** A store over `targets`, keyed by endpoint token: it is asked by the token's hash. */
 function cacheOver(targets: Record<string, EndpointTarget>, ttlMs = 60_000) {
-  const lookups = vi.fn(async (token: string) => targets[token] ?? null);
-  const cache = new EndpointCache({ findSubscriptionByToken: lookups }, { maxEntries: 100, ttlMs });
+  const byHash = new Map(Object.entries(targets).map(([token, t]) => [hashToken(token), t]));
+  const lookups = vi.fn(async (tokenHash: string) => byHash.get(tokenHash) ?? null);
+  const cache = new EndpointCache(
+    { findSubscriptionByTokenHash: lookups },
+    { maxEntries: 100, ttlMs },
+  );
   return { cache, lookups };
 }
 
 describe('EndpointCache', () => {
+  it('asks the store by the token’s hash, never by the token', async () => {
+    const { cache, lookups } = cacheOver({ t1: target('s1', 'u1') });
+    await cache.find('t1');
+    expect(lookups).toHaveBeenCalledWith(hashToken('t1'));
+    expect(JSON.stringify(lookups.mock.calls)).not.toContain('"t1"');
+  });
+
   it('asks the store once per token, unknown tokens included', async () => {
     const { cache, lookups } = cacheOver({ t1: target('s1', 'u1') });
     expect((await cache.find('t1'))?.subscription.subscriptionId).toBe('s1');

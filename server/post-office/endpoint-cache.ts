@@ -1,6 +1,8 @@
 // Endpoint token → what the POST Office needs to route a push, remembered in memory. The
 // lookup ran on every push and was a tenth of its CPU (docs/performance.md); senders send
-// to the same endpoints again and again.
+// to the same endpoints again and again. The database knows a token only by its SHA-256
+// (security/endpoint-tokens.ts), which is also the RabbitMQ routing key: the hash is
+// computed on a miss and kept with the entry, so a push to a known endpoint costs no hash.
 //
 // Staying correct: a deleted subscription, or a disabled, enabled or deleted account, is
 // announced on the control bus, and every process of every node forgets what it knew of
@@ -11,6 +13,7 @@
 // Between a deletion and its announcement a push may still be published; the binding is
 // gone by then, so RabbitMQ returns it unroutable and the sender still gets 410.
 import { LRUCache } from 'lru-cache';
+import { hashToken } from '../security/tokens.js';
 import type { EndpointTarget, Store } from '../store/store.js';
 
 export interface EndpointCacheOptions {
@@ -34,7 +37,7 @@ export class EndpointCache {
   private tellOthers: (change: EndpointChange) => void = () => {};
 
   constructor(
-    private readonly store: Pick<Store, 'findSubscriptionByToken'>,
+    private readonly store: Pick<Store, 'findSubscriptionByTokenHash'>,
     options: EndpointCacheOptions,
   ) {
     this.entries = new LRUCache<string, Entry>({
@@ -53,7 +56,7 @@ export class EndpointCache {
   async find(token: string): Promise<EndpointTarget | null> {
     const cached = this.entries.get(token);
     if (cached) return cached.target;
-    const target = await this.store.findSubscriptionByToken(token);
+    const target = await this.store.findSubscriptionByTokenHash(hashToken(token));
     this.entries.set(token, { target });
     if (target) this.index(token, target);
     return target;

@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { DosDefense } from '../dos/defense.js';
-import { resolveClientIp } from '../dos/ip.js';
 import { readNodeBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -65,10 +64,9 @@ export function pushHandler(deps: PushHandlerDeps): (req: NodeRequest, res: Node
     const started = performance.now();
     const headers = req.headers;
     const forwarded = headers['x-forwarded-for'];
-    const ip = resolveClientIp(
+    const ip = dos.clientIp(
       req.socket?.remoteAddress,
       typeof forwarded === 'string' ? forwarded : undefined,
-      dos.settings.trustProxyHops,
     );
     const admission = dos.admit(ip);
     if (admission.kind === 'reject') {

@@ -130,6 +130,15 @@ export class SharedState {
     );
   }
 
+  /** Adds `by` to a counter; null when the key does not exist (never stored, or expired). */
+  incr(key: string, by: number): Promise<number | null> {
+    return this.call<number | null>('incr', (done) =>
+      this.client.incr(key, by, (err: unknown, result: boolean | number) =>
+        done(err, typeof result === 'number' ? result : null),
+      ),
+    );
+  }
+
   del(key: string): Promise<void> {
     return this.call<void>('del', (done) =>
       this.client.del(key, (err: unknown) => done(err, undefined)),

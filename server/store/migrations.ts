@@ -73,22 +73,60 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_log_by_time ON audit_log(at);
     `,
   },
+  {
+    version: 3,
+    description: 'per-account quotas raised (or lowered) by an admin',
+    sql: `
+      -- NULL: the server's default (ACCOUNT_MAX_CLIENTS, ACCOUNT_MAX_SUBSCRIPTIONS).
+      ALTER TABLE accounts ADD COLUMN max_clients INTEGER;
+      ALTER TABLE accounts ADD COLUMN max_subscriptions INTEGER;
+    `,
+  },
+  {
+    version: 4,
+    description: 'endpoint tokens kept only as hashes',
+    // The token column becomes `legacy_token`, emptied at start (client-agent/use-cases/endpoint-token-migration.ts:
+    // hashed, sealed, and re-bound in RabbitMQ); new rows only ever have `token_hash`. SQLite
+    // cannot drop NOT NULL from a column, hence the new table.
+    sql: `
+      CREATE TABLE subscriptions_v4 (
+        subscription_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        client_id TEXT,
+        token_hash TEXT UNIQUE,
+        legacy_token TEXT UNIQUE,
+        legacy_token_sealed TEXT,
+        application_server_key TEXT,
+        meta TEXT,
+        created_at TEXT NOT NULL,
+        deleted_at TEXT
+      );
+      INSERT INTO subscriptions_v4 (subscription_id, user_id, client_id, legacy_token,
+        application_server_key, meta, created_at, deleted_at)
+        SELECT subscription_id, user_id, client_id, token, application_server_key, meta,
+          created_at, deleted_at FROM subscriptions;
+      DROP TABLE subscriptions;
+      ALTER TABLE subscriptions_v4 RENAME TO subscriptions;
+      CREATE INDEX subscriptions_by_user ON subscriptions(user_id);
+    `,
+  },
 ];
 
 /** The lock every node takes to migrate (docs/operations.md, "Several nodes"). */
 export const MIGRATION_LOCK = 'push.schema_migrations';
 
 /**
- * Applies the migrations not applied yet. Nodes that start together (several servers on one
- * PostgreSQL) take turns under an advisory lock: the first applies them, the others then
- * find them applied. Without it each node raced the others statement by statement, and a
- * loser failed on whichever object the winner had just created.
+ * Applies the migrations not applied yet (every migration unless told otherwise: a test may
+ * stop at an older schema). Nodes that start together (several servers on one PostgreSQL)
+ * take turns under an advisory lock: the first applies them, the others then find them
+ * applied. Without it each node raced the others statement by statement, and a loser failed
+ * on whichever object the winner had just created.
  */
-export function migrate(driver: SqlDriver): Promise<number[]> {
-  return driver.withExclusiveLock(MIGRATION_LOCK, () => migrateUnderLock(driver));
+export function migrate(driver: SqlDriver, list: Migration[] = migrations): Promise<number[]> {
+  return driver.withExclusiveLock(MIGRATION_LOCK, () => migrateUnderLock(driver, list));
 }
 
-async function migrateUnderLock(driver: SqlDriver): Promise<number[]> {
+async function migrateUnderLock(driver: SqlDriver, list: Migration[]): Promise<number[]> {
   try {
     await driver.executeScript(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
@@ -102,7 +140,7 @@ async function migrateUnderLock(driver: SqlDriver): Promise<number[]> {
     });
   }
   const applied: number[] = [];
-  for (const migration of migrations) {
+  for (const migration of list) {
     const done = await driver.query('SELECT version FROM schema_migrations WHERE version = ?', [
       migration.version,
     ]);

@@ -7,6 +7,29 @@ export function numberPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+async function queryOn<T extends Row>(
+  on: Queryable,
+  sql: string,
+  params: SqlValue[],
+): Promise<T[]> {
+  const result = await on.query(numberPlaceholders(sql), params);
+  return result.rows as T[];
+}
+
+async function executeOn(on: Queryable, sql: string, params: SqlValue[]): Promise<number> {
+  try {
+    const result = await on.query(numberPlaceholders(sql), params);
+    return result.rowCount ?? 0;
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && 'code' in err && err.code === '23505') {
+      throw new UniqueViolation(err);
+    }
+    throw err;
+  }
+}
+
 export class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -19,19 +42,30 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    const result = await this.pool.query(numberPlaceholders(sql), params);
-    return result.rows as T[];
+    return queryOn(this.pool, sql, params);
   }
 
   async execute(sql: string, params: SqlValue[] = []): Promise<number> {
+    return executeOn(this.pool, sql, params);
+  }
+
+  async transaction<T>(work: (tx: Pick<SqlDriver, 'query' | 'execute'>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
     try {
-      const result = await this.pool.query(numberPlaceholders(sql), params);
-      return result.rowCount ?? 0;
+      await client.query('BEGIN');
+      const result = await work({
+        query: (sql, params = []) => queryOn(client, sql, params),
+        execute: (sql, params = []) => executeOn(client, sql, params),
+      });
+      await client.query('COMMIT');
+      return result;
     } catch (err) {
-      if (typeof err === 'object' && err !== null && 'code' in err && err.code === '23505') {
-        throw new UniqueViolation(err);
-      }
+      // The work's error is the one to report; a connection too broken to roll back is
+      // discarded by the pool.
+      await client.query('ROLLBACK').catch(() => {});
       throw err;
+    } finally {
+      client.release();
     }
   }
 

@@ -18,6 +18,12 @@ export interface SqlDriver {
    * lock). SQLite serves one node, whose primary migrates alone: it just runs `work`.
    */
   withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: runs `work` in a transaction on one connection of the pool (committed
+   * when it resolves, rolled back when it throws). SQLite has none: its one connection runs
+   * each statement alone, and callers there rely on single statements instead.
+   */
+  transaction?<T>(work: (tx: Pick<SqlDriver, 'query' | 'execute'>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

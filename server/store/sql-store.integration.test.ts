@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
+import { newId } from '../security/tokens.js';
 import { createTestDatabase } from '../testing/postgres.js';
 import { MIGRATION_LOCK, migrate, migrations } from './migrations.js';
 import { openStore } from './open-store.js';
@@ -104,9 +105,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
 
   async function newSubscription(userId: string, clientId: string, meta: string | null = null) {
     return store.createSubscription({
+      subscriptionId: newId(),
       userId,
       clientId,
-      token: randomBytes(32).toString('base64url'),
+      tokenHash: randomBytes(32).toString('base64url'),
       applicationServerKey: null,
       meta,
     });
@@ -221,9 +223,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       const phone = await store.createClient(account.userId, 'phone', unique('hash'));
       const key = randomBytes(65).toString('base64url');
       const first = await store.createSubscription({
+        subscriptionId: newId(),
         userId: account.userId,
         clientId: laptop.clientId,
-        token: unique('token'),
+        tokenHash: unique('token-hash'),
         applicationServerKey: key,
         meta: 'sealed-meta',
       });
@@ -259,17 +262,17 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.deleteSubscription(account.userId, gone.subscriptionId)).toBeNull();
       expect(await store.listSubscriptions(account.userId)).toEqual([keep]);
 
-      // The tombstone still answers by token, so the POST Office can say 410 rather than 404.
-      const target = await store.findSubscriptionByToken(gone.token);
+      // The tombstone still answers by token hash, so the POST Office can say 410 rather than 404.
+      const target = await store.findSubscriptionByTokenHash(gone.tokenHash);
       expect(target).toEqual({
         subscription: { ...gone, deletedAt: deleted?.deletedAt },
         accountActive: true,
       });
-      expect(await store.findSubscriptionByToken(keep.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(keep.tokenHash)).toEqual({
         subscription: keep,
         accountActive: true,
       });
-      expect(await store.findSubscriptionByToken(unique('token'))).toBeNull();
+      expect(await store.findSubscriptionByTokenHash(unique('token'))).toBeNull();
     });
 
     it('reports the subscriptions of a disabled account as inactive', async () => {
@@ -278,12 +281,14 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       const subscription = await newSubscription(account.userId, client.clientId);
 
       await store.setAccountDisabled(account.userId, true);
-      expect(await store.findSubscriptionByToken(subscription.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(subscription.tokenHash)).toEqual({
         subscription,
         accountActive: false,
       });
       await store.setAccountDisabled(account.userId, false);
-      expect((await store.findSubscriptionByToken(subscription.token))?.accountActive).toBe(true);
+      expect((await store.findSubscriptionByTokenHash(subscription.tokenHash))?.accountActive).toBe(
+        true,
+      );
     });
 
     it('deleting an account removes its clients and tombstones its subscriptions', async () => {
@@ -303,10 +308,10 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.getClient(client.clientId)).toBeNull();
       expect(await store.findClientByTokenHash(hash)).toBeNull();
       expect(await store.listSubscriptions(account.userId)).toEqual([]);
-      const target = await store.findSubscriptionByToken(subscription.token);
+      const target = await store.findSubscriptionByTokenHash(subscription.tokenHash);
       expect(target?.accountActive).toBe(false);
       expect(target?.subscription.deletedAt).toEqual(expect.any(String));
-      expect(await store.findSubscriptionByToken(untouched.token)).toEqual({
+      expect(await store.findSubscriptionByTokenHash(untouched.tokenHash)).toEqual({
         subscription: untouched,
         accountActive: true,
       });
@@ -315,16 +320,65 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
     it('refuses a second subscription with the same token', async () => {
       const account = await newAccount();
       const client = await store.createClient(account.userId, 'laptop', unique('hash'));
-      const token = unique('token');
-      const input = {
+      const tokenHash = unique('token-hash');
+      const input = () => ({
+        subscriptionId: newId(),
         userId: account.userId,
         clientId: client.clientId,
-        token,
+        tokenHash,
         applicationServerKey: null,
         meta: null,
-      };
-      await store.createSubscription(input);
-      await expect(store.createSubscription(input)).rejects.toBeInstanceOf(UniqueViolation);
+      });
+      await store.createSubscription(input());
+      await expect(store.createSubscription(input())).rejects.toBeInstanceOf(UniqueViolation);
+    });
+  });
+
+  describe('quotas', () => {
+    it('creates clients and live subscriptions only up to the quota given, also when racing', async () => {
+      const account = await newAccount('quota');
+      const made = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) =>
+          store.createClient(account.userId, `d${n}`, unique('hash'), 3),
+        ),
+      );
+      expect(made.filter((c) => c !== null)).toHaveLength(3);
+      expect(await store.listClients(account.userId)).toHaveLength(3);
+      const client = made.find((c) => c !== null)!;
+
+      const input = () => ({
+        subscriptionId: newId(),
+        userId: account.userId,
+        clientId: client.clientId,
+        tokenHash: randomBytes(32).toString('base64url'),
+        applicationServerKey: null,
+        meta: null,
+      });
+      const subscriptions = await Promise.all(
+        [1, 2, 3, 4].map(() => store.createSubscription(input(), 2)),
+      );
+      expect(subscriptions.filter((x) => x !== null)).toHaveLength(2);
+      // A deleted (tombstoned) subscription frees its place.
+      const first = subscriptions.find((x) => x !== null)!;
+      await store.deleteSubscription(account.userId, first.subscriptionId);
+      expect(await store.createSubscription(input(), 2)).not.toBeNull();
+      expect(await store.createSubscription(input(), 2)).toBeNull();
+    });
+
+    it('keeps an admin’s quotas per account; null goes back to the default', async () => {
+      const account = await newAccount('quota');
+      expect(account).toMatchObject({ maxClients: null, maxSubscriptions: null });
+      expect(await store.setAccountQuotas(account.userId, { maxClients: 50 })).toBe(true);
+      expect(await store.getAccount(account.userId)).toMatchObject({
+        maxClients: 50,
+        maxSubscriptions: null,
+      });
+      await store.setAccountQuotas(account.userId, { maxClients: null, maxSubscriptions: 9 });
+      expect(await store.findAccountByUsername(account.username)).toMatchObject({
+        maxClients: null,
+        maxSubscriptions: 9,
+      });
+      expect(await store.setAccountQuotas('no-such-user', { maxClients: 5 })).toBe(false);
     });
   });
 

@@ -1,5 +1,5 @@
 import { newId } from '../security/tokens.js';
-import { type SqlDriver, UniqueViolation } from './sql-driver.js';
+import { type SqlDriver, type SqlValue, UniqueViolation } from './sql-driver.js';
 import type {
   Account,
   AccountSummary,
@@ -7,6 +7,9 @@ import type {
   Client,
   ClientIdentity,
   EndpointTarget,
+  LegacyToken,
+  NewSubscription,
+  QuotaChange,
   SettingRow,
   Store,
   StoreCounts,
@@ -19,6 +22,8 @@ interface AccountRow {
   password_hash: string;
   created_at: string;
   disabled_at: string | null;
+  max_clients: number | string | null;
+  max_subscriptions: number | string | null;
   [k: string]: unknown;
 }
 interface ClientRow {
@@ -33,7 +38,8 @@ interface SubscriptionRow {
   subscription_id: string;
   user_id: string;
   client_id: string | null;
-  token: string;
+  token_hash: string;
+  legacy_token_sealed: string | null;
   application_server_key: string | null;
   meta: string | null;
   created_at: string;
@@ -41,12 +47,17 @@ interface SubscriptionRow {
   [k: string]: unknown;
 }
 
+/** PostgreSQL hands integers back as numbers, or as strings for BIGINT; NULL stays null. */
+const intOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
 const toAccount = (r: AccountRow): Account => ({
   userId: r.user_id,
   username: r.username,
   passwordHash: r.password_hash,
   createdAt: r.created_at,
   disabledAt: r.disabled_at,
+  maxClients: intOrNull(r.max_clients),
+  maxSubscriptions: intOrNull(r.max_subscriptions),
 });
 const toClient = (r: ClientRow): Client => ({
   clientId: r.client_id,
@@ -59,17 +70,22 @@ const toSubscription = (r: SubscriptionRow): Subscription => ({
   subscriptionId: r.subscription_id,
   userId: r.user_id,
   clientId: r.client_id,
-  token: r.token,
+  tokenHash: r.token_hash,
+  legacyTokenSealed: r.legacy_token_sealed,
   applicationServerKey: r.application_server_key,
   meta: r.meta,
   createdAt: r.created_at,
   deletedAt: r.deleted_at,
 });
 
-const ACCOUNT_COLUMNS = 'user_id, username, password_hash, created_at, disabled_at';
+const ACCOUNT_COLUMNS =
+  'user_id, username, password_hash, created_at, disabled_at, max_clients, max_subscriptions';
 const CLIENT_COLUMNS = 'client_id, user_id, name, created_at, last_seen_at';
 const SUBSCRIPTION_COLUMNS =
-  'subscription_id, user_id, client_id, token, application_server_key, meta, created_at, deleted_at';
+  'subscription_id, user_id, client_id, token_hash, legacy_token_sealed, application_server_key, meta, created_at, deleted_at';
+/** The columns a new subscription is inserted with (it has no legacy token). */
+const NEW_SUBSCRIPTION_COLUMNS =
+  'subscription_id, user_id, client_id, token_hash, application_server_key, meta, created_at';
 
 const now = () => new Date().toISOString();
 
@@ -83,6 +99,8 @@ export class SqlStore implements Store {
       passwordHash,
       createdAt: now(),
       disabledAt: null,
+      maxClients: null,
+      maxSubscriptions: null,
     };
     try {
       await this.db.execute(
@@ -102,6 +120,14 @@ export class SqlStore implements Store {
       [username],
     );
     return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  async replacePasswordHash(userId: string, current: string, next: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      'UPDATE accounts SET password_hash = ? WHERE user_id = ? AND password_hash = ?',
+      [next, userId, current],
+    );
+    return changed > 0;
   }
 
   async getAccount(userId: string): Promise<Account | null> {
@@ -149,19 +175,80 @@ export class SqlStore implements Store {
     }));
   }
 
-  async createClient(userId: string, name: string, tokenHash: string): Promise<Client> {
-    const client: Client = { clientId: newId(), userId, name, createdAt: now(), lastSeenAt: null };
-    await this.db.execute(
-      'INSERT INTO clients (client_id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-      [client.clientId, userId, name, tokenHash, client.createdAt],
+  async setAccountQuotas(userId: string, change: QuotaChange): Promise<boolean> {
+    const sets: string[] = [];
+    const values: SqlValue[] = [];
+    if (change.maxClients !== undefined) {
+      sets.push('max_clients = ?');
+      values.push(change.maxClients);
+    }
+    if (change.maxSubscriptions !== undefined) {
+      sets.push('max_subscriptions = ?');
+      values.push(change.maxSubscriptions);
+    }
+    if (sets.length === 0) return (await this.getAccount(userId)) !== null;
+    const changed = await this.db.execute(
+      `UPDATE accounts SET ${sets.join(', ')} WHERE user_id = ?`,
+      [...values, userId],
     );
-    return client;
+    return changed > 0;
+  }
+
+  async createClient(userId: string, name: string, tokenHash: string): Promise<Client>;
+  async createClient(
+    userId: string,
+    name: string,
+    tokenHash: string,
+    maxClients: number,
+  ): Promise<Client | null>;
+  async createClient(
+    userId: string,
+    name: string,
+    tokenHash: string,
+    maxClients?: number,
+  ): Promise<Client | null> {
+    const client: Client = { clientId: newId(), userId, name, createdAt: now(), lastSeenAt: null };
+    const row = [client.clientId, userId, name, tokenHash, client.createdAt];
+    if (maxClients === undefined) {
+      await this.db.execute(
+        'INSERT INTO clients (client_id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+        row,
+      );
+      return client;
+    }
+    const kept = await this.insertWithinQuota(
+      userId,
+      `INSERT INTO clients (client_id, user_id, name, token_hash, created_at)
+       SELECT ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM clients WHERE user_id = ?) < ?`,
+      [...row, userId, maxClients],
+    );
+    return kept ? client : null;
+  }
+
+  /**
+   * Inserts a row only while its owner has fewer than `quota` rows, as one INSERT … SELECT
+   * that counts first. On SQLite that statement runs alone (one connection, writes
+   * serialized). On PostgreSQL two of them running at once could both count from before the
+   * other's insert, so each first locks the owner's account row, in a transaction: the
+   * INSERT's own snapshot, taken after the lock, sees every row added by the previous holder.
+   */
+  private async insertWithinQuota(
+    userId: string,
+    insert: string,
+    params: SqlValue[],
+  ): Promise<boolean> {
+    if (!this.db.transaction) return (await this.db.execute(insert, params)) > 0;
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT user_id FROM accounts WHERE user_id = ? FOR UPDATE', [userId]);
+      return (await tx.execute(insert, params)) > 0;
+    });
   }
 
   async findClientByTokenHash(tokenHash: string): Promise<ClientIdentity | null> {
     const rows = await this.db.query<ClientRow & AccountRow>(
       `SELECT c.client_id, c.user_id, c.name, c.created_at, c.last_seen_at,
-              a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at
+              a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at,
+              a.max_clients, a.max_subscriptions
        FROM clients c JOIN accounts a ON a.user_id = c.user_id WHERE c.token_hash = ?`,
       [tokenHash],
     );
@@ -204,36 +291,50 @@ export class SqlStore implements Store {
     ]);
   }
 
-  async createSubscription(input: {
-    userId: string;
-    clientId: string;
-    token: string;
-    applicationServerKey: string | null;
-    meta: string | null;
-  }): Promise<Subscription> {
+  async createSubscription(input: NewSubscription): Promise<Subscription>;
+  async createSubscription(
+    input: NewSubscription,
+    maxSubscriptions: number,
+  ): Promise<Subscription | null>;
+  async createSubscription(
+    input: NewSubscription,
+    maxSubscriptions?: number,
+  ): Promise<Subscription | null> {
     const subscription: Subscription = {
-      subscriptionId: newId(),
+      subscriptionId: input.subscriptionId,
       userId: input.userId,
       clientId: input.clientId,
-      token: input.token,
+      tokenHash: input.tokenHash,
+      legacyTokenSealed: null,
       applicationServerKey: input.applicationServerKey,
       meta: input.meta,
       createdAt: now(),
       deletedAt: null,
     };
-    await this.db.execute(
-      `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
-      [
-        subscription.subscriptionId,
-        subscription.userId,
-        subscription.clientId,
-        subscription.token,
-        subscription.applicationServerKey,
-        subscription.meta,
-        subscription.createdAt,
-      ],
+    const row = [
+      subscription.subscriptionId,
+      subscription.userId,
+      subscription.clientId,
+      subscription.tokenHash,
+      subscription.applicationServerKey,
+      subscription.meta,
+      subscription.createdAt,
+    ];
+    if (maxSubscriptions === undefined) {
+      await this.db.execute(
+        `INSERT INTO subscriptions (${NEW_SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        row,
+      );
+      return subscription;
+    }
+    const kept = await this.insertWithinQuota(
+      input.userId,
+      `INSERT INTO subscriptions (${NEW_SUBSCRIPTION_COLUMNS})
+       SELECT ?, ?, ?, ?, ?, ?, ?
+       WHERE (SELECT COUNT(*) FROM subscriptions WHERE user_id = ? AND deleted_at IS NULL) < ?`,
+      [...row, input.userId, maxSubscriptions],
     );
-    return subscription;
+    return kept ? subscription : null;
   }
 
   async listSubscriptions(userId: string): Promise<Subscription[]> {
@@ -262,14 +363,15 @@ export class SqlStore implements Store {
     return { ...toSubscription(row), deletedAt };
   }
 
-  async findSubscriptionByToken(token: string): Promise<EndpointTarget | null> {
+  async findSubscriptionByTokenHash(tokenHash: string): Promise<EndpointTarget | null> {
     const rows = await this.db.query<
       SubscriptionRow & { account_disabled_at: string | null; account_exists: string | null }
     >(
-      `SELECT s.subscription_id, s.user_id, s.client_id, s.token, s.application_server_key, s.meta,
-              s.created_at, s.deleted_at, a.disabled_at AS account_disabled_at, a.user_id AS account_exists
-       FROM subscriptions s LEFT JOIN accounts a ON a.user_id = s.user_id WHERE s.token = ?`,
-      [token],
+      `SELECT s.subscription_id, s.user_id, s.client_id, s.token_hash, s.legacy_token_sealed,
+              s.application_server_key, s.meta, s.created_at, s.deleted_at,
+              a.disabled_at AS account_disabled_at, a.user_id AS account_exists
+       FROM subscriptions s LEFT JOIN accounts a ON a.user_id = s.user_id WHERE s.token_hash = ?`,
+      [tokenHash],
     );
     const r = rows[0];
     if (!r) return null;
@@ -277,6 +379,37 @@ export class SqlStore implements Store {
       subscription: toSubscription(r),
       accountActive: r.account_exists !== null && r.account_disabled_at === null,
     };
+  }
+
+  async listLegacyTokens(limit: number): Promise<LegacyToken[]> {
+    const rows = await this.db.query<{
+      subscription_id: string;
+      user_id: string;
+      legacy_token: string;
+      deleted_at: string | null;
+    }>(
+      `SELECT subscription_id, user_id, legacy_token, deleted_at FROM subscriptions
+       WHERE legacy_token IS NOT NULL ORDER BY subscription_id LIMIT ?`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      subscriptionId: r.subscription_id,
+      userId: r.user_id,
+      token: r.legacy_token,
+      deletedAt: r.deleted_at,
+    }));
+  }
+
+  async replaceLegacyToken(
+    subscriptionId: string,
+    replacement: { tokenHash: string; sealed: string | null },
+  ): Promise<boolean> {
+    const changed = await this.db.execute(
+      `UPDATE subscriptions SET token_hash = ?, legacy_token_sealed = ?, legacy_token = NULL
+       WHERE subscription_id = ? AND legacy_token IS NOT NULL`,
+      [replacement.tokenHash, replacement.sealed, subscriptionId],
+    );
+    return changed > 0;
   }
 
   async setLatestTopicMessage(
@@ -347,6 +480,13 @@ export class SqlStore implements Store {
     for (const key of keys) await this.db.execute('DELETE FROM settings WHERE key = ?', [key]);
   }
 
+  async addSettingIfAbsent(key: string, value: string): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      [key, value, now()],
+    );
+  }
+
   async addAuditEntry(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
     const full: AuditEntry = { auditId: newId(), at: now(), ...entry };
     await this.db.execute(
@@ -380,6 +520,13 @@ export class SqlStore implements Store {
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1 AS ok');
+  }
+
+  async compact(): Promise<void> {
+    if (this.db.dialect !== 'sqlite') return;
+    await this.db.execute('VACUUM');
+    // In WAL mode the rewritten pages reach the file, and the log is emptied, at a checkpoint.
+    await this.db.query('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {

@@ -118,4 +118,5 @@ export const DEFAULT_TEST_SETTINGS: DosSettings = {
   allowList: [],
   observeOnly: false,
   trustProxyHops: 0,
+  trustedProxies: [],
 };

@@ -51,6 +51,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // bad requests on purpose: without this, loopback would be boxed for an hour for every
     // test (and every later run). DoS tests set their own allow-list and client addresses.
     DOS_ALLOW_LIST: '127.0.0.1,::1',
+    // The lowest scrypt cost the server accepts (2^14; production: 2^17, ~0.7 s a hash on a
+    // CI core): the suites make hundreds of accounts, and what they test is not the cost.
+    // security/passwords.test.ts checks the production cost; tests of the hashing lanes set
+    // their own.
+    PASSWORD_SCRYPT_LOG_N: '14',
     ...options.env,
   };
   let config = loadConfig(env);

@@ -68,6 +68,11 @@ export class TestSocket {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
+  /** A binary frame, which no client of the protocol sends. */
+  sendBinary(bytes: Uint8Array): void {
+    this.ws.send(bytes);
+  }
+
   /** The first frame (received so far or later) matching `predicate` that was not taken yet. */
   async next<T extends ServerFrame>(
     predicate: (f: ServerFrame) => f is T,
