@@ -7,6 +7,7 @@
 // each browser by e2e/sites-*.test.ts.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../server/security/tokens.js';
 import { startTestServer, type TestServer } from '../../server/testing/test-server.js';
 import type { PushSubscriptionJSON } from '../../shared/protocol.js';
 import {
@@ -39,11 +40,12 @@ function swapMetas(server: TestServer, endpointA: string, endpointB: string): vo
   if (database.kind !== 'sqlite') throw new Error('the test server uses SQLite');
   const db = new Database(database.path);
   try {
-    const token = (endpoint: string) => endpoint.split('/push/')[1] ?? '';
+    // The database knows an endpoint token only by its hash (server/security/endpoint-tokens.ts).
+    const token = (endpoint: string) => hashToken(endpoint.split('/push/')[1] ?? '');
     const meta = db.prepare<[string], { meta: string }>(
-      'SELECT meta FROM subscriptions WHERE token = ?',
+      'SELECT meta FROM subscriptions WHERE token_hash = ?',
     );
-    const set = db.prepare('UPDATE subscriptions SET meta = ? WHERE token = ?');
+    const set = db.prepare('UPDATE subscriptions SET meta = ? WHERE token_hash = ?');
     const a = meta.get(token(endpointA))?.meta;
     const b = meta.get(token(endpointB))?.meta;
     if (!a || !b) throw new Error('no such subscriptions');

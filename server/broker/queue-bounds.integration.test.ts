@@ -39,15 +39,37 @@ async function pushMany(endpoint: string, n: number, body?: Uint8Array<ArrayBuff
   return ids;
 }
 
+/** A vhost of the test's own: other test servers on the same RabbitMQ read `push.dropped`
+ * too (each dropped message reaches one node), so only here are all the drops this server's. */
+async function ownVhost(): Promise<{ url: string; remove: () => Promise<void> }> {
+  const vhost = `push-bounds-test-${randomBytes(4).toString('hex')}`;
+  await run('rabbitmqctl', ['add_vhost', vhost]);
+  await run('rabbitmqctl', ['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
+  return {
+    url: `${AMQP_BASE}/${vhost}`,
+    remove: async () => {
+      await run('rabbitmqctl', ['delete_vhost', vhost]);
+    },
+  };
+}
+
 describe('one account trying to fill the broker', () => {
   let server: TestServer;
+  let vhost: Awaited<ReturnType<typeof ownVhost>>;
   beforeAll(async () => {
+    vhost = await ownVhost();
     server = await startTestServer({
-      env: { ACCOUNT_MAX_CLIENTS: '3', QUEUE_MAX_MESSAGES: '10', QUEUE_MAX_BYTES: '20000' },
+      env: {
+        AMQP_URL: vhost.url,
+        ACCOUNT_MAX_CLIENTS: '3',
+        QUEUE_MAX_MESSAGES: '10',
+        QUEUE_MAX_BYTES: '20000',
+      },
     });
   });
   afterAll(async () => {
     await server?.close();
+    await vhost?.remove();
   });
 
   it('stores at most quota × bound, whatever it sends', async () => {
@@ -79,18 +101,18 @@ describe('one account trying to fill the broker', () => {
 });
 
 describe('a queue made before queues were bounded', () => {
-  const vhost = `push-bounds-test-${randomBytes(4).toString('hex')}`;
-  const amqpUrl = `${AMQP_BASE}/${vhost}`;
+  let vhost: Awaited<ReturnType<typeof ownVhost>>;
+  let amqpUrl: string;
   let server: TestServer;
 
   beforeAll(async () => {
-    await run('rabbitmqctl', ['add_vhost', vhost]);
-    await run('rabbitmqctl', ['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
+    vhost = await ownVhost();
+    amqpUrl = vhost.url;
     server = await startTestServer({ env: { AMQP_URL: amqpUrl, QUEUE_MAX_MESSAGES: '5' } });
   });
   afterAll(async () => {
     await server?.close();
-    await run('rabbitmqctl', ['delete_vhost', vhost]);
+    await vhost?.remove();
   });
 
   it('gets the bound from `npm run queue-bounds`, and keeps the newest messages', async () => {
