@@ -2,6 +2,7 @@
 // script (front-end/admin.ts, served built as /admin/assets/admin.js) asks for the token,
 // keeps it in sessionStorage and fills the sections from the JSON API. Field names of the
 // settings form are the API's.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FC } from 'hono/jsx';
 import { SETTING_NAMES, type SettingName } from '../dos/settings.js';
 
@@ -240,6 +241,29 @@ const Page: FC = () => (
   </html>
 );
 
+/**
+ * Renders the page once, at start. hono/jsx renders inside an AsyncLocalStorage of its own,
+ * and on Node 20 one `run()` of any AsyncLocalStorage switches on promise hooks for the rest
+ * of the process: measured, every `await` then cost ~4× as much, on every push. The page
+ * has no context to carry across awaits, so the storages the render used are switched off
+ * again once the string is made (a later `run()` would simply switch them on again).
+ */
 export function renderAdminPage(): string {
-  return `<!doctype html>${(<Page />).toString()}`;
+  const used = new Set<AsyncLocalStorage<unknown>>();
+  const run = AsyncLocalStorage.prototype.run;
+  AsyncLocalStorage.prototype.run = function <R, A extends unknown[]>(
+    this: AsyncLocalStorage<unknown>,
+    store: unknown,
+    callback: (...args: A) => R,
+    ...args: A
+  ): R {
+    used.add(this);
+    return run.call(this, store, callback, ...args) as R;
+  };
+  try {
+    return `<!doctype html>${(<Page />).toString()}`;
+  } finally {
+    AsyncLocalStorage.prototype.run = run;
+    for (const storage of used) storage.disable();
+  }
 }
