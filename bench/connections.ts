@@ -65,12 +65,31 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long idle memory is watched after connecting (see runConnections). */
 const IDLE_SETTLE_MS = 30_000;
 
+/** The lowest RSS of the server's processes and of RabbitMQ, read every 2 s for `ms`. */
+async function lowestRss(
+  pids: readonly number[],
+  rabbitPid: number | null,
+  ms: number,
+): Promise<[number | null, number | null]> {
+  let server: number | null = null;
+  let rabbit: number | null = null;
+  for (let waited = 0; waited < Math.max(ms, 2000); waited += 2000) {
+    await settle(2000);
+    const s = sumRss(pids);
+    const r = rabbitPid === null ? null : rssKB(rabbitPid);
+    if (s !== null && (server === null || s < server)) server = s;
+    if (r !== null && (rabbit === null || r < rabbit)) rabbit = r;
+  }
+  return [server, rabbit];
+}
+
 export async function runConnections(options: ConnectionsOptions): Promise<ConnectionsResult> {
   const { server, devices, log } = options;
   const pids = server.pids();
-  await settle(2000);
-  const server0 = sumRss(pids);
-  const rabbit0 = options.rabbitPid === null ? null : rssKB(options.rabbitPid);
+  const idleMs = options.idleSettleMs ?? IDLE_SETTLE_MS;
+  // The baseline is read the same way as the idle figure below, or a start-up heap V8 has
+  // not yet given back would be counted against the devices (or for them).
+  const [server0, rabbit0] = await lowestRss(pids, options.rabbitPid, idleMs / 2);
   const fleets = await Fleets.start(
     server.url,
     devices.map((d) => d.clients[0]!),
@@ -85,15 +104,7 @@ export async function runConnections(options: ConnectionsOptions): Promise<Conne
     // Idle memory: connecting leaves garbage behind, and V8 gives it back only once the
     // process has been quiet for a while (its memory reducer, after ~10–20 s here). Read
     // every 2 s for up to IDLE_SETTLE_MS and keep the lowest.
-    let server1: number | null = null;
-    let rabbit1: number | null = null;
-    for (let waited = 0; waited < (options.idleSettleMs ?? IDLE_SETTLE_MS); waited += 2000) {
-      await settle(2000);
-      const s = sumRss(pids);
-      const r = options.rabbitPid === null ? null : rssKB(options.rabbitPid);
-      if (s !== null && (server1 === null || s < server1)) server1 = s;
-      if (r !== null && (rabbit1 === null || r < rabbit1)) rabbit1 = r;
-    }
+    const [server1, rabbit1] = await lowestRss(pids, options.rabbitPid, idleMs);
     const connected = connect.devices - connect.failed;
     const perDevice = (a: number | null, b: number | null) =>
       a === null || b === null || connected === 0 ? null : (b - a) / connected;

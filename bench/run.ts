@@ -16,7 +16,8 @@
 //                                  (worker processes and load generators scaled to fit)
 //
 // Knobs (environment): BENCH_MESSAGES, BENCH_CONCURRENCY (64), DELIVERY_PREFETCH (50),
-// BENCH_WORKERS (server worker processes; default one per core), BENCH_SERVER_NODE_ARGS
+// BENCH_WORKERS (server worker processes; default one per core but one, and one per 50,000
+// devices), BENCH_SERVER_NODE_ARGS
 // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AMQP_URL (set by scripts/bench.sh to
 // a vhost of its own).
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,7 @@ import {
 } from '../shared/crypto/index.js';
 import { type ConnectionsResult, rssKB, runConnections } from './connections.js';
 import { findRabbitPid } from './cpu.js';
-import { DEVICES_PER_FLEET, Fleets } from './fleets.js';
+import { Fleets } from './fleets.js';
 import { measureFloor } from './floor.js';
 import { runFullPath } from './full-path.js';
 import { benchIdleBrowsers } from './idle-browsers.js';
@@ -77,7 +78,10 @@ const settings = {
   floorRequests: quick ? 5_000 : 20_000,
   workers: intFromEnv(
     'BENCH_WORKERS',
-    Math.max(availableParallelism(), Math.ceil(args.devices / (DEVICES_PER_FLEET + 2_500))),
+    // One core is left to RabbitMQ and the load generators, which share the machine here
+    // (measured on 2 cores: 1 worker delivered more than 2); and at most 50,000 devices per
+    // worker, so that no process nears its file-handle limit.
+    Math.max(availableParallelism() - 1, 1, Math.ceil(args.devices / 50_000)),
   ),
   amqpUrl:
     process.env.BENCH_AMQP_URL || process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',

@@ -25,4 +25,9 @@ else
   say "rabbitmqctl not usable (or AMQP_URL set): using the default vhost, cleaning up by name"
 fi
 
+# 100,000 devices need 100,000 sockets on each side: raise this shell's file-handle limit
+# (root may raise the hard one) so the server, fleets and RabbitMQ clients inherit it.
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 npx tsx bench/run.ts "$@"
