@@ -130,7 +130,9 @@ function targets(r: BenchReport): string[][] {
     check(
       '≤ 10 KB server memory per idle device',
       fmtKB(c.serverKBPerDevice),
-      c.serverKBPerDevice === null ? null : c.serverKBPerDevice <= 10,
+      // Judged from 10,000 devices on: below that, 10 KB a device is less than the few tens of
+      // MB a Node process's heap moves by itself (quick runs have read negative figures).
+      c.serverKBPerDevice === null || c.devices < 10_000 ? null : c.serverKBPerDevice <= 10,
     );
     check(
       'RabbitMQ channels ≤ devices / 100',
