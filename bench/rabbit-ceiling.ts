@@ -4,7 +4,8 @@
 // per client bound to its user's exchange — publishing persistent + mandatory messages
 // with the server's own message properties and pipelined confirms, and consuming every
 // queue on its own channel with manual acks and the server's prefetch. No HTTP, no
-// WebSocket, no JSON: what the server could reach if it cost nothing.
+// WebSocket, no JSON: what the server could reach if it cost nothing. `npm run bench` runs
+// it through the seeded users' own objects (the same queues the server then delivers from).
 import { randomBytes } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { batchWritesPerTurn } from '../server/broker/amqp-socket.js';
@@ -31,10 +32,16 @@ export interface CeilingOptions {
   prefetch: number;
   bodies: readonly Buffer[];
   rabbitPid: number | null;
+  /**
+   * The server's own objects for these users, already declared (bench/seed.ts): published
+   * to and consumed from as they are, and left in place. Without it a topology of the same
+   * shape is declared for the run and deleted after.
+   */
+  seeded?: Topology;
   log(line: string): void;
 }
 
-interface Topology {
+export interface Topology {
   incoming: string;
   userExchanges: string[];
   /** Routing key (the "endpoint token") of each user's one subscription. */
@@ -207,15 +214,19 @@ async function publishRound(
 }
 
 export async function runRabbitCeiling(options: CeilingOptions): Promise<PhaseResult> {
-  const { shape } = options;
-  const t = topologyFor(shape);
+  const { shape, seeded } = options;
+  const t = seeded ?? topologyFor(shape);
   const admin = await amqp.connect(options.amqpUrl);
   const publisherModel = await amqp.connect(options.amqpUrl);
   const consumerModels: ChannelModel[] = [];
   const consumers = new Consumers();
   try {
-    options.log(`declaring ${t.userExchanges.length} user exchanges, ${t.queues.length} queues`);
-    await declare(admin, t, shape);
+    if (seeded) {
+      options.log(`through the seeded ${t.userExchanges.length} users' objects`);
+    } else {
+      options.log(`declaring ${t.userExchanges.length} user exchanges, ${t.queues.length} queues`);
+      await declare(admin, t, shape);
+    }
     for (let i = 0; i < Math.ceil(t.queues.length / CHANNELS_PER_CONNECTION); i++) {
       consumerModels.push(await amqp.connect(options.amqpUrl));
     }
@@ -300,9 +311,11 @@ export async function runRabbitCeiling(options: CeilingOptions): Promise<PhaseRe
     await consumers.close();
     await Promise.all(consumerModels.map((m) => m.close().catch(() => {})));
     await publisherModel.close().catch(() => {});
-    await teardown(admin, t).catch((err: unknown) => {
-      options.log(`cleanup of ${t.incoming}… failed: ${String(err)}`);
-    });
+    if (!seeded) {
+      await teardown(admin, t).catch((err: unknown) => {
+        options.log(`cleanup of ${t.incoming}… failed: ${String(err)}`);
+      });
+    }
     await admin.close().catch(() => {});
   }
 }

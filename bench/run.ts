@@ -25,7 +25,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { clientQueue, userExchange } from '../server/broker/names.js';
+import { clientQueue, INCOMING_EXCHANGE, userExchange } from '../server/broker/names.js';
+import { hashToken } from '../server/security/tokens.js';
 import { startServerProcess } from '../server/testing/server-process.js';
 import {
   deriveSubscriptionKeys,
@@ -40,7 +41,7 @@ import { runFullPath } from './full-path.js';
 import { benchIdleBrowsers } from './idle-browsers.js';
 import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import type { PhaseResult, Shape } from './phase.js';
-import { runRabbitCeiling } from './rabbit-ceiling.js';
+import { runRabbitCeiling, type Topology } from './rabbit-ceiling.js';
 import { type BenchReport, formatReport, writeReport } from './report.js';
 import { type BenchUser, makePlaintext, opaqueBodies, seedUsers } from './seed.js';
 
@@ -103,6 +104,17 @@ function log(line: string): void {
 
 function section(title: string): (line: string) => void {
   return (line) => log(`${title}: ${line}`);
+}
+
+/** The server's objects for seeded users, as the ceiling (a) publishes and consumes them. */
+function seededTopology(users: readonly BenchUser[]): Topology {
+  return {
+    incoming: INCOMING_EXCHANGE,
+    userExchanges: users.map((u) => userExchange(u.userId)),
+    // The server routes by the token's hash (server/security/endpoint-tokens.ts).
+    tokens: users.map((u) => hashToken(u.token)),
+    queues: users.flatMap((u) => u.clients.map((c) => clientQueue(c.clientId))),
+  };
 }
 
 /** Bodies for path (a): encrypted for some subscription's keys, like the real ones. */
@@ -200,22 +212,8 @@ async function main(): Promise<void> {
     if (throughput) {
       log('floor: a bare node:http server');
       floor = await measureFloor(settings.floorRequests, settings.concurrency);
-      const bodies = ceilingBodies(64);
-      const ceiling = (shape: Shape) =>
-        runRabbitCeiling({
-          amqpUrl: settings.amqpUrl,
-          shape,
-          warmup: settings.warmup,
-          messages: settings.messages,
-          inFlight: settings.concurrency,
-          probe: settings.probe,
-          prefetch: settings.prefetch,
-          bodies,
-          rabbitPid,
-          log: section(`(a) ${shape.users}×${shape.clientsPerUser}`),
-        });
-      aSmall = await ceiling(SMALL);
-      aBig = await ceiling(BIG);
+      // Seeded first, so the ceiling runs through the very exchanges, bindings and bounded
+      // queues the server will use (declaring a second set cost a fifth of a quick run).
       log('seeding the throughput users');
       const seed = (shape: Shape, group: string) =>
         seedUsers({
@@ -230,6 +228,23 @@ async function main(): Promise<void> {
       small = await seed(SMALL, 'small');
       big = await seed(BIG, 'big');
       allUsers.push(...small, ...big);
+      const bodies = ceilingBodies(64);
+      const ceiling = (shape: Shape, users: BenchUser[]) =>
+        runRabbitCeiling({
+          amqpUrl: settings.amqpUrl,
+          shape,
+          warmup: settings.warmup,
+          messages: settings.messages,
+          inFlight: settings.concurrency,
+          probe: settings.probe,
+          prefetch: settings.prefetch,
+          bodies,
+          rabbitPid,
+          seeded: seededTopology(users),
+          log: section(`(a) ${shape.users}×${shape.clientsPerUser}`),
+        });
+      aSmall = await ceiling(SMALL, small);
+      aBig = await ceiling(BIG, big);
     }
     log(`seeding ${args.devices} devices to connect`);
     const rabbitBeforeQueues = rabbitPid === null ? null : rssKB(rabbitPid);
