@@ -208,6 +208,7 @@ const Page: FC = () => (
             <thead>
               <tr>
                 <th>username</th>
+                <th>signs in with</th>
                 <th>created</th>
                 <th>status</th>
                 <th>clients</th>
