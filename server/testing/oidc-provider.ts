@@ -83,6 +83,17 @@ export class TestOidcProvider {
     this.provider = this.makeProvider();
   }
 
+  /**
+   * Registers more redirect URLs for a client: a browser's add-on learns its own
+   * (identity.getRedirectURL) only once the browser runs, after the provider started.
+   */
+  addRedirectUri(clientId: string, redirectUri: string): void {
+    const client = this.clients.find((c) => c.clientId === clientId);
+    if (!client) throw new Error(`no client ${clientId}`);
+    client.redirectUris.push(redirectUri);
+    this.provider = this.makeProvider();
+  }
+
   /** Signs `claims` with the current key, as the provider would sign an ID token. */
   async signIdToken(claims: JWTPayload & { nonce?: string }): Promise<string> {
     const key = this.keys[0]!;
