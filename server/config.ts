@@ -212,6 +212,9 @@ const EnvSchema = z.object({
   // The least time between two fetches of a provider's keys: a token signed by a key not seen
   // yet makes the server fetch them again, at most this often (jose's cooldown).
   OIDC_JWKS_COOLDOWN_SECONDS: NonNegativeInt.max(3600).default(30),
+  // Each nonce is kept in memcached for ten minutes: bounded per address, so a flood of them
+  // cannot push out what memcached holds for everyone (the penalty box, pairing channels).
+  OIDC_NONCES_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(60),
 });
 
 export type QueueType = 'classic' | 'quorum';
@@ -283,6 +286,8 @@ export interface Config {
     pairingChannelsPerIp: number;
     /** Accounts one address may create per hour. */
     signupsPerIpPerHour: number;
+    /** OpenID Connect sign-in nonces one address may ask for per hour. */
+    oidcNoncesPerIpPerHour: number;
     /** Devices (clients) of one account, unless an admin set another number for it. */
     maxClientsPerAccount: number;
     /** Live subscriptions of one account, unless an admin set another number for it. */
@@ -462,6 +467,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits: {
       pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
       signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+      oidcNoncesPerIpPerHour: e.OIDC_NONCES_PER_IP_PER_HOUR,
       maxClientsPerAccount: e.ACCOUNT_MAX_CLIENTS,
       maxSubscriptionsPerAccount: e.ACCOUNT_MAX_SUBSCRIPTIONS,
       queueMaxMessages: e.QUEUE_MAX_MESSAGES,

@@ -5,6 +5,7 @@ import {
   type OidcClientResponse,
   type OidcNonceResponse,
 } from '../../shared/protocol.js';
+import { IpAllowance } from '../dos/ip-allowance.js';
 import type { AppEnv } from '../http/app-env.js';
 import { readJson } from '../http/body.js';
 import { HttpError, serviceUnavailable } from '../http/errors.js';
@@ -14,6 +15,13 @@ import { signInWithOidc } from './use-cases/oidc.js';
 
 export function oidcRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // One per process: it falls back to counting here while memcached is down.
+  const nonceAllowance = new IpAllowance(
+    services.cache,
+    'oidc-nonce',
+    () => services.config.limits.oidcNoncesPerIpPerHour,
+    3600,
+  );
 
   // Without OIDC_ISSUERS there is nothing to sign in with: say so rather than hand out nonces.
   app.use('*', async (_c, next) => {
@@ -24,6 +32,18 @@ export function oidcRoutes(services: Services): Hono<AppEnv> {
   });
 
   app.post('/nonce', async (c) => {
+    const ip = c.get('clientIp');
+    if (!services.dos.isAllowListed(ip)) {
+      const allowance = await nonceAllowance.take(ip);
+      if (!allowance.allowed) {
+        throw new HttpError(
+          429,
+          'too_many_nonces',
+          `at most ${services.config.limits.oidcNoncesPerIpPerHour} sign-in nonces can be asked for from one address per hour; try again later`,
+          { 'Retry-After': String(allowance.retryAfter) },
+        );
+      }
+    }
     try {
       const issued = await services.nonces.issue();
       return c.json(issued satisfies OidcNonceResponse, 201, { 'Cache-Control': 'no-store' });

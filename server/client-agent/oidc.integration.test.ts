@@ -11,6 +11,7 @@ import {
   ServerInfo,
 } from '../../shared/protocol.js';
 import { bearer } from '../testing/api.js';
+import { MemcachedProcess } from '../testing/memcached-process.js';
 import { TestOidcProvider } from '../testing/oidc-provider.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 
@@ -310,5 +311,52 @@ describe('a server without OIDC_ISSUERS', () => {
     const res = await fetch(`${server.url}/v1/oidc/nonce`, { method: 'POST' });
     expect(res.status).toBe(404);
     expect(ErrorBody.parse(await res.json()).error).toBe('oidc_disabled');
+  });
+});
+
+describe('sign-in nonces per address', () => {
+  let memcached: MemcachedProcess;
+  let provider: TestOidcProvider;
+  let server: TestServer;
+  beforeAll(async () => {
+    // Our own memcached: the per-address counts live for an hour.
+    memcached = await MemcachedProcess.start();
+    provider = await TestOidcProvider.start({
+      clients: [{ clientId: CLIENT_ID, redirectUris: [REDIRECT] }],
+    });
+    server = await startTestServer({
+      env: {
+        MEMCACHED: memcached.address,
+        TRUST_PROXY_HOPS: '1',
+        OIDC_NONCES_PER_IP_PER_HOUR: '3',
+        OIDC_ISSUERS: JSON.stringify([{ issuer: provider.issuer, clientId: CLIENT_ID, name: 'T' }]),
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await provider?.close();
+    await memcached?.stop();
+  });
+
+  it('are a few per hour per address, then 429 too_many_nonces; another address is not affected', async () => {
+    const ask = (ip: string) =>
+      fetch(`${server.url}/v1/oidc/nonce`, {
+        method: 'POST',
+        headers: { 'X-Forwarded-For': ip },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await ask('203.0.113.60');
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(ErrorBody.parse(await res.json()).error).toBe('too_many_nonces');
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      } else {
+        await res.arrayBuffer();
+      }
+    }
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    expect((await ask('203.0.113.61')).status).toBe(201);
   });
 });
