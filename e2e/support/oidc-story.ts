@@ -26,7 +26,11 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
   let server: TestServer;
   let demo: AuctionDemo;
   let browser: BrowserUnderTest;
+  /** Another profile of the same browser: the user's second device. */
+  let second: BrowserUnderTest | undefined;
   let options: UiPage;
+  let recoveryKey = '';
+  let launchAgain: () => Promise<BrowserUnderTest>;
 
   beforeAll(async () => {
     const extensionDir = ensureExtensionBuilt();
@@ -42,9 +46,11 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
     });
     demo = await startAuctionDemo({ port: 0, pushServerUrl: server.config.publicUrl });
     browser = await launch(extensionDir);
+    launchAgain = () => launch(extensionDir);
   });
 
   afterAll(async () => {
+    await second?.close();
     await browser?.close();
     await demo?.close();
     await server?.close();
@@ -82,9 +88,7 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
       "document.getElementById('oidc-error').hidden ? '' : document.getElementById('oidc-error').textContent",
     );
     expect(error).toBe('');
-    const recoveryKey = await options.evaluate<string>(
-      "document.getElementById('recovery-key').value",
-    );
+    recoveryKey = await options.evaluate<string>("document.getElementById('recovery-key').value");
     expect(recoveryKey).toMatch(/^([a-z2-7]{4}-){12}[a-z2-7]{4}$/);
     await options.click('#recovery-saved');
     await options.click('#recovery-done');
@@ -114,6 +118,44 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
         "document.querySelector('#notifications li.notification .body').textContent",
       ),
     ).toContain('25 €');
+    await popup.close();
+  });
+
+  it('on a second device, asks for pairing or the recovery key, then receives the same pushes', async () => {
+    second = await launchAgain();
+    const page = await openOptions(second);
+    await chooseServerAndOptIn(page, server.config.publicUrl);
+    await page.waitFor("!document.getElementById('oidc').hidden");
+    // Without the recovery key: the provider signs the user in, but the key is missing.
+    await page.click('#oidc-providers button');
+    await page.waitFor("!document.getElementById('oidc-error').hidden", 60_000);
+    expect(
+      await page.evaluate<string>("document.getElementById('oidc-error').textContent"),
+    ).toMatch(/pair this browser with a code .* or type your recovery key/);
+    // The device registered on the way was removed again.
+    expect(await server.services.store.searchAccounts('oidc:', 10)).toEqual([
+      expect.objectContaining({ clients: 1 }),
+    ]);
+
+    await page.fill('#oidc-recovery', recoveryKey);
+    await page.click('#oidc-providers button');
+    await page.waitFor("!document.getElementById('signed-in').hidden", 60_000);
+    expect(
+      await page.evaluate<string>("document.getElementById('signed-in-text').textContent"),
+    ).toContain('alice (Test ID)');
+    await page.close();
+
+    // A push to the subscription the first device made opens here too: same secret key.
+    const popup = await openPopup(second);
+    // Alice (the demo keeps her subscription) bids again and is outbid again.
+    expect((await bid(demo, 'alice', 30)).notified).toBeNull();
+    expect((await bid(demo, 'carol', 35)).notified).toMatchObject({ status: 201 });
+    await popup.waitFor(hasNotification("You've been outbid"), 90_000);
+    expect(
+      await popup.evaluate(
+        "document.querySelector('#notifications li.notification .body').textContent",
+      ),
+    ).toContain('35 €');
     await popup.close();
   });
 }
