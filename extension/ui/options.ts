@@ -369,8 +369,11 @@ async function main(): Promise<void> {
   el.oidcRedirect.textContent = redirectUrl();
   wire();
   await loadPage(el, async () => {
-    await Promise.all([refresh(), loadSites(), loadProviders()]);
+    await Promise.all([refresh(), loadSites()]);
   });
+  // Not awaited with the rest: a server that is slow to answer must not hold up the page,
+  // and until it answers the page simply offers no provider.
+  void loadProviders().catch(() => undefined);
   // The popup's "Site permissions" opens this page at #sites.
   if (window.location.hash === '#sites') byId('sites-section').scrollIntoView();
 }

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 
 export interface TestProviderClient {
@@ -98,7 +98,6 @@ export class TestOidcProvider {
   async signIdToken(claims: JWTPayload & { nonce?: string }): Promise<string> {
     const key = this.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
-    const { importJWK } = await import('jose');
     return new SignJWT({ iss: this.issuer, iat: now, exp: now + 300, ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .sign(await importJWK(key, 'RS256'));
