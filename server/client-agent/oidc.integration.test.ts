@@ -205,6 +205,24 @@ describe('OpenID Connect sign-in', () => {
     expect(error.message).toMatch(/another client \(aud\)/);
   });
 
+  it('with several audiences, accepts the token only when azp names this client', async () => {
+    const aud = [CLIENT_ID, 'other-app'];
+    const toOther = await provider.signIdToken({
+      sub: 'alice',
+      aud,
+      azp: 'other-app',
+      nonce: await nonce(),
+    });
+    expect((await refused(toOther)).message).toMatch(/another client \(azp\)/);
+    const toUs = await provider.signIdToken({
+      sub: 'alice',
+      aud,
+      azp: CLIENT_ID,
+      nonce: await nonce(),
+    });
+    expect((await exchange(toUs)).status).toBe(201);
+  });
+
   it('refuses an ID token of an issuer it was not configured with', async () => {
     const error = await refused(await signIn('alice', CLIENT_ID, stranger));
     expect(error.error).toBe('invalid_id_token');

@@ -111,7 +111,7 @@ export class IdTokenVerifier {
     } catch (err) {
       throw this.explain(err, issuer);
     }
-    // OpenID Connect Core 3.1.3.7: with several audiences, `azp` must name this client.
+    // With several audiences, `azp` must name this client (docs/protocol.md §9).
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== clientId) {
       throw new IdTokenRejected('the ID token was issued to another client (azp)', issuer);
     }
@@ -165,7 +165,7 @@ export class IdTokenVerifier {
     return provider.keys;
   }
 
-  /** OpenID Connect Discovery 1.0 §4: the JWKS address, from the issuer's own document. */
+  /** The JWKS address, from the issuer's own discovery document (docs/protocol.md §9). */
   private async discover(issuer: string): Promise<JWTVerifyGetKey> {
     const timeoutMs = this.options.fetchTimeoutMs ?? 1500;
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
@@ -181,7 +181,7 @@ export class IdTokenVerifier {
       throw providerUnavailable(issuer);
     }
     const fields = (document ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
-    // Discovery §4.3: a document naming another issuer must not be used.
+    // A document naming another issuer must not be used (docs/protocol.md §9).
     if (fields.issuer !== issuer || typeof fields.jwks_uri !== 'string') {
       throw providerUnavailable(issuer);
     }
