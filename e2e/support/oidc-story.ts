@@ -17,6 +17,7 @@ import {
 } from './addon-steps.js';
 import { bid } from './auction-story.js';
 import { ensureExtensionBuilt } from './extension-build.js';
+import { PAIRING_ENDED, showPairingCode, textOf, typePairingCode } from './pairing-steps.js';
 import type { BrowserUnderTest, UiPage } from './ui-page.js';
 
 const CLIENT_ID = 'push-addon';
@@ -28,6 +29,7 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
   let browser: BrowserUnderTest;
   /** Another profile of the same browser: the user's second device. */
   let second: BrowserUnderTest | undefined;
+  let third: BrowserUnderTest | undefined;
   let options: UiPage;
   let recoveryKey = '';
   let launchAgain: () => Promise<BrowserUnderTest>;
@@ -50,6 +52,7 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
   });
 
   afterAll(async () => {
+    await third?.close();
     await second?.close();
     await browser?.close();
     await demo?.close();
@@ -157,6 +160,28 @@ function oidcStory(launch: (extensionDir: string) => Promise<BrowserUnderTest>):
       ),
     ).toContain('35 €');
     await popup.close();
+  });
+
+  it('adds a third device by pairing with the first: no provider sign-in, no recovery key', async () => {
+    await second?.close();
+    second = undefined;
+    third = await launchAgain();
+    const newDevice = await openOptions(third);
+    await chooseServerAndOptIn(newDevice, server.config.publicUrl);
+    const code = await showPairingCode(newDevice);
+    const signedIn = await openOptions(browser);
+    await typePairingCode(signedIn, code, 'Tablet');
+    await signedIn.waitFor(PAIRING_ENDED, 60_000);
+    expect(await textOf(signedIn, 'pairing-success')).toContain('“Tablet” added');
+    await newDevice.waitFor(PAIRING_ENDED, 60_000);
+    expect(await textOf(newDevice, 'pairing-success')).toBe(
+      'Done: this device is signed in as “alice (Test ID)” and receives your notifications.',
+    );
+    expect(await server.services.store.searchAccounts('oidc:', 10)).toEqual([
+      expect.objectContaining({ clients: 3 }),
+    ]);
+    await signedIn.close();
+    await newDevice.close();
   });
 }
 
