@@ -8,8 +8,10 @@
 // GET /v1/connect are taken by plain node:http handlers in front (server.ts).
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import type { ServerInfo } from '../shared/protocol.js';
 import { accountRoutes } from './client-agent/account-routes.js';
 import { clientRoutes } from './client-agent/client-routes.js';
+import { oidcRoutes } from './client-agent/oidc-routes.js';
 import { subscriptionRoutes } from './client-agent/subscription-routes.js';
 import type { AppEnv } from './http/app-env.js';
 import { errorResponse, HttpError } from './http/errors.js';
@@ -65,7 +67,18 @@ export function createApp(services: Services, options: AppOptions): Hono<AppEnv>
     });
   }
 
+  // What a client may offer before anyone signs in (docs/protocol.md §9).
+  app.get('/v1/info', (c) =>
+    c.json({
+      oidcProviders: services.idTokens.issuers.map(({ issuer, clientId, name }) => ({
+        issuer,
+        clientId,
+        name,
+      })),
+    } satisfies ServerInfo),
+  );
   app.route('/v1/accounts', accountRoutes(services));
+  app.route('/v1/oidc', oidcRoutes(services));
   app.route('/v1/clients', clientRoutes(services));
   app.route('/v1/subscriptions', subscriptionRoutes(services));
   // Reached only without an upgrade: the socket server takes every WebSocket handshake.

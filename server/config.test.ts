@@ -371,3 +371,40 @@ describe('describeConfig (what the server logs at start)', () => {
     expect(description.database).toBe('postgres://db.internal/push');
   });
 });
+
+describe('OIDC_ISSUERS (docs/protocol.md §9)', () => {
+  const one = { issuer: 'https://id.example.com', clientId: 'push-addon', name: 'Example' };
+
+  it('is empty when unset: no OIDC sign-in', () => {
+    expect(loadConfig({}).oidc).toEqual({ issuers: [], jwksCooldownMs: 30_000 });
+  });
+
+  it('reads a JSON array of issuers with their client ids and display names', () => {
+    const local = { issuer: 'http://127.0.0.1:4000/oidc', clientId: 'c', name: 'Local' };
+    const config = loadConfig({
+      OIDC_ISSUERS: JSON.stringify([one, local]),
+      OIDC_JWKS_COOLDOWN_SECONDS: '2',
+    });
+    expect(config.oidc).toEqual({ issuers: [one, local], jwksCooldownMs: 2000 });
+    expect(describeConfig(config).oidc).toEqual(config.oidc);
+  });
+
+  it.each([
+    ['not JSON', 'issuer=https://id.example.com', /expected a JSON array/],
+    ['an object, not an array', JSON.stringify(one), /expected a JSON array/],
+    ['a missing client id', JSON.stringify([{ ...one, clientId: undefined }]), /entry 1 clientId/],
+    ['an empty name', JSON.stringify([{ ...one, name: ' ' }]), /entry 1 name: name must not/],
+    [
+      'plain http off loopback',
+      JSON.stringify([{ ...one, issuer: 'http://id.example.com' }]),
+      /entry 1 issuer: issuer must be an https URL/,
+    ],
+    ['a field that means nothing', JSON.stringify([{ ...one, secret: 'x' }]), /entry 1/],
+    ['the same issuer twice', JSON.stringify([one, one]), /each issuer may be listed only once/],
+  ])('refuses %s with a StartupError naming OIDC_ISSUERS', (_, value, message) => {
+    const err = configError({ OIDC_ISSUERS: value });
+    expect(err.variable).toBe('OIDC_ISSUERS');
+    expect(err.message).toMatch(/^OIDC_ISSUERS: /);
+    expect(err.message).toMatch(message);
+  });
+});

@@ -6,6 +6,13 @@
 // live from the admin page, for every node at once; dos/settings.ts (LiveSettings) keeps the
 // values in force — these, then the overrides stored in the database — and the admin page
 // shows each one with its source.
+//
+// OIDC_ISSUERS (sign-in with OpenID Connect, docs/protocol.md §9) is a JSON array, one object
+// per provider the add-on may offer:
+//   OIDC_ISSUERS='[{"issuer":"https://accounts.example.com","clientId":"push-addon","name":"Example"}]'
+// `issuer` is compared with the ID token's `iss` exactly (no trailing slash added or removed)
+// and must be https (http only for a loopback host); `clientId` is what the token's `aud`
+// must name; `name` is shown on the add-on's button. Unset or empty: no OIDC sign-in.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -53,6 +60,56 @@ const CidrList = (fallback: string) =>
     .default(fallback)
     .transform((v) => (v.trim().toLowerCase() === 'none' ? [] : parseList(v)))
     .pipe(z.array(IpOrCidr));
+
+/** A loopback host: the one place a provider may be reached over plain http (tests, dev). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || /^127\./.test(hostname) || hostname === '[::1]';
+}
+
+export interface OidcIssuer {
+  /** Exactly as the provider's ID tokens name it in `iss`. */
+  issuer: string;
+  /** The add-on's client id at that provider: the `aud` its ID tokens must have. */
+  clientId: string;
+  /** Shown to users ("Sign in with <name>"). */
+  name: string;
+}
+
+const OidcIssuerSchema = z.strictObject({
+  issuer: z.url({ error: 'issuer must be a URL' }).refine((v) => {
+    const u = new URL(v);
+    return !u.search && !u.hash && (u.protocol === 'https:' || isLoopbackHost(u.hostname));
+  }, 'issuer must be an https URL without query or fragment (http only on a loopback host)'),
+  clientId: z.string().min(1, 'clientId must not be empty').max(255),
+  name: z.string().trim().min(1, 'name must not be empty').max(64),
+});
+
+/** OIDC_ISSUERS: JSON text of an array of issuers, each named once. */
+const OidcIssuers = z
+  .string()
+  .optional()
+  .transform((text, ctx): unknown => {
+    if (text === undefined) return [];
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a JSON array like [{"issuer":"https://…","clientId":"…","name":"…"}]',
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(OidcIssuerSchema, {
+        error: 'expected a JSON array like [{"issuer":"https://…","clientId":"…","name":"…"}]',
+      })
+      .refine(
+        (list) => new Set(list.map((i) => i.issuer)).size === list.length,
+        'each issuer may be listed only once',
+      ),
+  );
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -149,6 +206,15 @@ const EnvSchema = z.object({
   // The peers whose X-Forwarded-For counts at all (TRUST_PROXY_HOPS only applies to them).
   TRUSTED_PROXIES: CidrList(DEFAULT_TRUSTED_PROXIES),
   MEMCACHED_TIMEOUT_MS: PositiveInt.default(500),
+
+  // Sign-in with OpenID Connect (docs/protocol.md §9)
+  OIDC_ISSUERS: OidcIssuers,
+  // The least time between two fetches of a provider's keys: a token signed by a key not seen
+  // yet makes the server fetch them again, at most this often (jose's cooldown).
+  OIDC_JWKS_COOLDOWN_SECONDS: NonNegativeInt.max(3600).default(30),
+  // Each nonce is kept in memcached for ten minutes: bounded per address, so a flood of them
+  // cannot push out what memcached holds for everyone (the penalty box, pairing channels).
+  OIDC_NONCES_PER_IP_PER_HOUR: PositiveInt.max(1_000_000).default(60),
 });
 
 export type QueueType = 'classic' | 'quorum';
@@ -220,6 +286,8 @@ export interface Config {
     pairingChannelsPerIp: number;
     /** Accounts one address may create per hour. */
     signupsPerIpPerHour: number;
+    /** OpenID Connect sign-in nonces one address may ask for per hour. */
+    oidcNoncesPerIpPerHour: number;
     /** Devices (clients) of one account, unless an admin set another number for it. */
     maxClientsPerAccount: number;
     /** Live subscriptions of one account, unless an admin set another number for it. */
@@ -235,6 +303,8 @@ export interface Config {
     signInConcurrency: number;
     queueLimit: number;
   };
+  /** OpenID Connect providers whose ID tokens sign users in (empty: none). */
+  oidc: { issuers: OidcIssuer[]; jwksCooldownMs: number };
 }
 
 /**
@@ -304,9 +374,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
+    // Inside a structured value (OIDC_ISSUERS), say which entry and field is wrong.
+    const where = issue.path
+      .slice(1)
+      .map((part) => (typeof part === 'number' ? `entry ${part + 1}` : String(part)))
+      .join(' ');
     throw new StartupError(
       variable,
-      `${issue.message} (got ${quoteRejected(variable, cleaned[variable])})`,
+      `${where ? `${where}: ` : ''}${issue.message} (got ${quoteRejected(variable, cleaned[variable])})`,
     );
   }
   const e = parsed.data;
@@ -392,6 +467,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits: {
       pairingChannelsPerIp: e.PAIRING_CHANNELS_PER_IP,
       signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+      oidcNoncesPerIpPerHour: e.OIDC_NONCES_PER_IP_PER_HOUR,
       maxClientsPerAccount: e.ACCOUNT_MAX_CLIENTS,
       maxSubscriptionsPerAccount: e.ACCOUNT_MAX_SUBSCRIPTIONS,
       queueMaxMessages: e.QUEUE_MAX_MESSAGES,
@@ -403,6 +479,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       signInConcurrency: e.PASSWORD_HASH_SIGNIN_CONCURRENCY,
       queueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
     },
+    oidc: { issuers: e.OIDC_ISSUERS, jwksCooldownMs: e.OIDC_JWKS_COOLDOWN_SECONDS * 1000 },
   };
 }
 
@@ -435,5 +512,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     dos: config.dos,
     limits: config.limits,
     passwords: config.passwords,
+    oidc: config.oidc,
   };
 }

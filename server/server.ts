@@ -13,6 +13,8 @@ import { createApp } from './app.js';
 import { Broker } from './broker/broker.js';
 import { ControlBus } from './broker/control-bus.js';
 import { DroppedMessages } from './broker/dropped-messages.js';
+import { IdTokenVerifier } from './client-agent/oidc/id-tokens.js';
+import { Nonces } from './client-agent/oidc/nonces.js';
 import { sessionDeps } from './client-agent/session-deps.js';
 import { SessionRegistry } from './client-agent/session-registry.js';
 import { SocketServer } from './client-agent/socket-server.js';
@@ -174,6 +176,10 @@ export async function startServer(
     endpoints,
     group,
     endpointTokens,
+    idTokens: new IdTokenVerifier(config.oidc.issuers, {
+      jwksCooldownMs: config.oidc.jwksCooldownMs,
+    }),
+    nonces: new Nonces(cache),
     passwords: new PasswordHasher({
       cost: { N: 2 ** config.passwords.scryptLogN, r: 8, p: 1 },
       signUpConcurrency: config.passwords.signUpConcurrency,

@@ -2,6 +2,8 @@
 
 import type { Broker } from './broker/broker.js';
 import type { ControlBus } from './broker/control-bus.js';
+import type { IdTokenVerifier } from './client-agent/oidc/id-tokens.js';
+import type { Nonces } from './client-agent/oidc/nonces.js';
 import type { SessionRegistry } from './client-agent/session-registry.js';
 import type { Config } from './config.js';
 import type { DosDefense } from './dos/defense.js';
@@ -39,4 +41,8 @@ export interface Services {
   passwords: PasswordHasher;
   /** Endpoint tokens from subscription ids (they are stored only as hashes). */
   endpointTokens: EndpointTokens;
+  /** Checks ID tokens of the OIDC_ISSUERS providers (docs/protocol.md §9). */
+  idTokens: IdTokenVerifier;
+  /** Sign-in nonces, issued and consumed once, in memcached. */
+  nonces: Nonces;
 }

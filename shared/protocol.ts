@@ -103,6 +103,38 @@ export type SubscriptionInfo = z.infer<typeof SubscriptionInfo>;
 export const SubscriptionList = z.array(SubscriptionInfo);
 
 // ---------------------------------------------------------------------------------------
+// §9 Sign-in with an OpenID Connect provider
+
+/** What GET /v1/info tells about the server: the providers a user may sign in with. */
+export const OidcProviderInfo = z.object({
+  issuer: z.string(),
+  clientId: z.string(),
+  name: z.string(),
+});
+export type OidcProviderInfo = z.infer<typeof OidcProviderInfo>;
+export const ServerInfo = z.object({ oidcProviders: z.array(OidcProviderInfo) });
+export type ServerInfo = z.infer<typeof ServerInfo>;
+
+export const OidcNonceResponse = z.object({
+  nonce: z.string(),
+  /** Seconds the nonce stays usable. */
+  expiresIn: z.number().int().positive(),
+});
+export type OidcNonceResponse = z.infer<typeof OidcNonceResponse>;
+
+/** An ID token is a few hundred bytes to a few kilobytes; anything far larger is not one. */
+export const MAX_ID_TOKEN_LENGTH = 16_384;
+
+export const OidcClientRequest = z.object({
+  idToken: z.string().min(1, 'idToken must not be empty').max(MAX_ID_TOKEN_LENGTH),
+  name: CreateClientRequest.shape.name,
+});
+export type OidcClientRequest = z.infer<typeof OidcClientRequest>;
+/** POST /v1/clients' answer, and whether this sign-in made the account (its first device). */
+export const OidcClientResponse = CreateClientResponse.extend({ accountCreated: z.boolean() });
+export type OidcClientResponse = z.infer<typeof OidcClientResponse>;
+
+// ---------------------------------------------------------------------------------------
 // §3 Delivery over WebSocket
 
 export const URGENCIES = ['very-low', 'low', 'normal', 'high'] as const;

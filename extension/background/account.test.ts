@@ -6,12 +6,12 @@ import {
   formatRecoveryKey,
   generateSecretKey,
 } from '../../shared/crypto/index.js';
-import { AccountService } from './account.js';
+import { AccountService, oidcAccountLabel } from './account.js';
 import { AccountStore } from './account-store.js';
 import { ServerApi } from './api-client.js';
 import { SettingsStore } from './settings.js';
 import { MemoryArea } from './storage-area.js';
-import { FAKE_SERVER_URL, FakeServer } from './testing/fake-server.js';
+import { FAKE_SERVER_URL, FakeServer, fakeIdToken } from './testing/fake-server.js';
 
 async function setup() {
   const server = new FakeServer();
@@ -130,6 +130,93 @@ describe('AccountService.signIn', () => {
     expect(server.clients.size).toBe(0);
     await service.signIn({ ...alice, recoveryKey: formatRecoveryKey(realKey) });
     expect(server.clients.size).toBe(1);
+  });
+});
+
+describe('AccountService.signInWithOidc (docs/protocol.md §9)', () => {
+  const ISSUER = 'https://id.example';
+  const provider = { issuer: ISSUER, clientId: 'push-addon', name: 'Example ID' };
+  const token = (sub: string) => fakeIdToken({ iss: ISSUER, sub, aud: 'push-addon' });
+  const carol = { issuer: ISSUER, idToken: token('carol'), recoveryKey: '', deviceName: 'Laptop' };
+
+  async function oidcSetup() {
+    const device = await setup();
+    device.server.oidcProviders = [provider];
+    return device;
+  }
+
+  it('makes the secret key on the first device of the account and hands back its recovery key', async () => {
+    const { service, accounts } = await oidcSetup();
+    const { recoveryKey } = await service.signInWithOidc(carol);
+    const account = await accounts.get();
+    expect(account).toMatchObject({
+      username: 'carol (Example ID)',
+      deviceName: 'Laptop',
+      recoveryKeyConfirmed: false,
+      clientId: expect.any(String),
+      clientToken: expect.any(String),
+    });
+    expect(recoveryKey).toBe(formatRecoveryKey(decodeBase64Url(account!.secretKey)));
+  });
+
+  it('on a further device, without the recovery key, says to pair or type it, and removes the device again', async () => {
+    const first = await oidcSetup();
+    await first.service.signInWithOidc(carol);
+    const clientsBefore = first.server.clients.size;
+    // The same server, a second browser.
+    const second = new AccountService({
+      accounts: new AccountStore(new MemoryArea()),
+      settings: first.settings,
+      api: (url) => new ServerApi(url, first.server.fetch),
+      onSignedOut: async () => {},
+    });
+    await expect(second.signInWithOidc(carol)).rejects.toMatchObject({
+      code: 'secret_key_needed',
+      message: expect.stringMatching(/pair this browser with a code.*or type your recovery key/),
+    });
+    expect(first.server.clients.size).toBe(clientsBefore);
+  });
+
+  it('on a further device, with the recovery key, signs in with the same secret key', async () => {
+    const first = await oidcSetup();
+    const { recoveryKey } = await first.service.signInWithOidc(carol);
+    const accounts = new AccountStore(new MemoryArea());
+    const second = new AccountService({
+      accounts,
+      settings: first.settings,
+      api: (url) => new ServerApi(url, first.server.fetch),
+      onSignedOut: async () => {},
+    });
+    const answer = await second.signInWithOidc({ ...carol, recoveryKey: recoveryKey! });
+    expect(answer).toEqual({ recoveryKey: null });
+    expect((await accounts.get())?.secretKey).toBe((await first.accounts.get())?.secretKey);
+    expect((await accounts.get())?.recoveryKeyConfirmed).toBe(true);
+  });
+
+  it('says a refused token and a provider the server no longer offers in plain words', async () => {
+    const { service, server, accounts } = await oidcSetup();
+    await expect(
+      service.signInWithOidc({ ...carol, idToken: 'not a token' }),
+    ).rejects.toMatchObject({
+      code: 'oidc_refused',
+      message: expect.stringContaining('did not accept the sign-in with Example ID'),
+    });
+    server.oidcProviders = [];
+    await expect(service.signInWithOidc(carol)).rejects.toMatchObject({
+      code: 'oidc_unknown_provider',
+    });
+    await expect(service.signInWithOidc({ ...carol, recoveryKey: 'abc' })).rejects.toMatchObject({
+      code: 'invalid_recovery_key',
+    });
+    expect(await accounts.get()).toBeNull();
+  });
+
+  it('labels the account with who the token names and the provider, without control characters', () => {
+    expect(oidcAccountLabel(fakeIdToken({ sub: '123', email: 'c@example.org' }), 'Work')).toBe(
+      'c@example.org (Work)',
+    );
+    expect(oidcAccountLabel(fakeIdToken({ sub: 'a\u0000b' }), 'W\nork')).toBe('ab (Work)');
+    expect(oidcAccountLabel('garbage', 'Work')).toBe('account (Work)');
   });
 });
 

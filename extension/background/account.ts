@@ -109,6 +109,88 @@ export class AccountService {
     await this.deps.accounts.set(registered);
   }
 
+  /**
+   * Signs in with an ID token of one of the server's OpenID Connect providers (docs/protocol.md
+   * §9). The provider says who the user is, not what their secret key is: the device that
+   * makes the account makes the key and shows its recovery key, as sign-up does; any later
+   * device needs the recovery key typed in (or pairing, which brings the key along). Without
+   * it, the device just registered is removed again, so it does not linger on the account.
+   */
+  async signInWithOidc(input: {
+    issuer: string;
+    idToken: string;
+    recoveryKey: string;
+    deviceName: string;
+  }): Promise<{ recoveryKey: string | null }> {
+    await this.#requireSignedOut();
+    const deviceName = checkDeviceName(input.deviceName);
+    let typedKey: Uint8Array | null = null;
+    if (input.recoveryKey.trim() !== '') {
+      try {
+        typedKey = parseRecoveryKey(input.recoveryKey);
+      } catch (err) {
+        if (err instanceof RecoveryKeyError) {
+          throw new UserError('invalid_recovery_key', err.message);
+        }
+        throw err;
+      }
+    }
+    const { serverUrl } = await this.deps.settings.get();
+    const api = this.deps.api(serverUrl);
+    const provider = (await api.info()).oidcProviders.find((p) => p.issuer === input.issuer);
+    if (!provider) {
+      throw new UserError(
+        'oidc_unknown_provider',
+        'This push server no longer offers that sign-in provider. Reload this page.',
+      );
+    }
+    let created: Awaited<ReturnType<ServerApi['createOidcClient']>>;
+    try {
+      created = await api.createOidcClient(input.idToken, deviceName);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        throw new UserError(
+          'oidc_refused',
+          `The push server did not accept the sign-in with ${provider.name} (${err.message}). Please try again.`,
+        );
+      }
+      throw err;
+    }
+    const username = oidcAccountLabel(input.idToken, provider.name);
+    if (created.accountCreated) {
+      const secretKey = generateSecretKey();
+      await this.deps.accounts.set({
+        serverUrl,
+        username,
+        secretKey: encodeBase64Url(secretKey),
+        deviceName,
+        recoveryKeyConfirmed: false,
+        clientId: created.clientId,
+        clientToken: created.clientToken,
+      });
+      return { recoveryKey: formatRecoveryKey(secretKey) };
+    }
+    if (typedKey === null) {
+      await api.deleteClient(created.clientToken, created.clientId).catch(() => undefined);
+      throw new UserError(
+        'secret_key_needed',
+        `You already use Push with this ${provider.name} account on another device. Your notifications are encrypted with a key that only your devices hold, and ${provider.name} does not have it: pair this browser with a code from a device that is signed in, or type your recovery key below and sign in with ${provider.name} again.`,
+      );
+    }
+    const account: SignedInAccount = {
+      serverUrl,
+      username,
+      secretKey: encodeBase64Url(typedKey),
+      deviceName,
+      recoveryKeyConfirmed: true,
+      clientId: created.clientId,
+      clientToken: created.clientToken,
+    };
+    await this.#checkRecoveryKey(account, typedKey);
+    await this.deps.accounts.set(account);
+    return { recoveryKey: null };
+  }
+
   /** Finishes a sign-up whose device registration failed. */
   async registerDevice(password: string): Promise<void> {
     const account = await this.deps.accounts.get();
@@ -222,6 +304,35 @@ export class AccountService {
     // A sign-up that never registered its device is abandoned by starting over.
     if (account) await this.deps.accounts.clear();
   }
+}
+
+/**
+ * What the add-on calls an account made with a provider: who the ID token says it is, and
+ * where. Shown to the user only; the server knows the account by (issuer, sub) and has
+ * already checked the token, so nothing here is trusted.
+ */
+export function oidcAccountLabel(idToken: string, providerName: string): string {
+  let who = 'account';
+  try {
+    const payload: unknown = JSON.parse(
+      new TextDecoder().decode(decodeBase64Url(idToken.split('.')[1] ?? '')),
+    );
+    if (typeof payload === 'object' && payload !== null) {
+      const claims = payload as Record<string, unknown>;
+      const found = [claims.email, claims.preferred_username, claims.sub].find(
+        (v): v is string => typeof v === 'string' && v.length > 0,
+      );
+      if (found) who = found;
+    }
+  } catch {
+    // Not readable: the generic label will do.
+  }
+  return `${clean(who).slice(0, 200)} (${clean(providerName).slice(0, 64)})`;
+}
+
+/** Control characters have no place in a label shown on the page or sent in a pairing. */
+function clean(text: string): string {
+  return text.replace(/\p{Cc}/gu, '');
 }
 
 function checkUsername(input: string): string {

@@ -11,6 +11,9 @@ import {
   CreateSubscriptionResponse,
   ErrorBody,
   Heartbeat,
+  OidcClientResponse,
+  OidcNonceResponse,
+  ServerInfo,
   SubscriptionList,
 } from '../../shared/protocol.js';
 
@@ -85,6 +88,19 @@ export class ServerApi {
 
   async createClient(auth: Auth, name: string): Promise<CreateClientResponse> {
     return this.#json(CreateClientResponse, 'POST', '/v1/clients', auth, { name });
+  }
+
+  /** What the server offers before sign-in: its OpenID Connect providers (docs/protocol.md §9). */
+  async info(): Promise<ServerInfo> {
+    return this.#json(ServerInfo, 'GET', '/v1/info', null);
+  }
+
+  async oidcNonce(): Promise<OidcNonceResponse> {
+    return this.#json(OidcNonceResponse, 'POST', '/v1/oidc/nonce', null);
+  }
+
+  async createOidcClient(idToken: string, name: string): Promise<OidcClientResponse> {
+    return this.#json(OidcClientResponse, 'POST', '/v1/oidc/clients', null, { idToken, name });
   }
 
   async listClients(token: string): Promise<z.infer<typeof ClientList>> {

@@ -15,7 +15,7 @@ import { SerialQueue } from './serial.js';
 import { SettingsStore } from './settings.js';
 import { MemoryArea } from './storage-area.js';
 import { SubscriptionService } from './subscriptions.js';
-import { FAKE_SERVER_URL, FakeServer } from './testing/fake-server.js';
+import { FAKE_SERVER_URL, FakeServer, fakeIdToken } from './testing/fake-server.js';
 import { handleUiMessage, type UiContext } from './ui-handlers.js';
 
 function setup(options: { permitted?: boolean } = {}) {
@@ -91,6 +91,40 @@ async function signedUp() {
   await h.ok('signUp', { username: 'alice', password: 'correct horse', deviceName: 'Laptop' });
   return h;
 }
+
+describe('UI calls for OpenID Connect sign-in (docs/protocol.md §9)', () => {
+  const provider = { issuer: 'https://id.example', clientId: 'push-addon', name: 'Example ID' };
+
+  it('list the providers the chosen server announces, and none when it cannot be asked', async () => {
+    const h = setup({ permitted: true });
+    await h.ok('setServerUrl', { serverUrl: FAKE_SERVER_URL });
+    expect(await h.ok('oidcProviders')).toEqual([]);
+    h.server.oidcProviders = [provider];
+    expect(await h.ok('oidcProviders')).toEqual([provider]);
+    h.server.down = true;
+    expect(await h.ok('oidcProviders')).toEqual([]);
+  });
+
+  it('hand out a nonce, then sign in, connect and answer with the new recovery key', async () => {
+    const h = setup({ permitted: true });
+    await h.ok('setServerUrl', { serverUrl: FAKE_SERVER_URL });
+    h.server.oidcProviders = [provider];
+    expect((await h.ok('oidcNonce')).nonce).toEqual(expect.any(String));
+    const syncs = h.syncs();
+    const { state, recoveryKey } = await h.ok('signInWithOidc', {
+      issuer: provider.issuer,
+      idToken: fakeIdToken({ iss: provider.issuer, sub: 'carol' }),
+      recoveryKey: '',
+      deviceName: 'Laptop',
+    });
+    expect(recoveryKey).toMatch(/^([a-z2-7]{4}-){12}[a-z2-7]{4}$/);
+    expect(state.account).toMatchObject({
+      username: 'carol (Example ID)',
+      recoveryKeyConfirmed: false,
+    });
+    expect(h.syncs()).toBe(syncs + 1);
+  });
+});
 
 describe('UI calls', () => {
   it('start off, signed out, pointing at the local server', async () => {

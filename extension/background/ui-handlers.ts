@@ -127,6 +127,30 @@ function handlers(ctx: UiContext): Handlers {
           deviceName: str(p, 'deviceName'),
         }),
       ),
+    async oidcProviders() {
+      const { serverUrl } = await ctx.settings.get();
+      // A server that predates OIDC answers 404 here, and one that is down cannot say: both
+      // leave the password forms, which say what is wrong when used.
+      const info = await ctx
+        .api(serverUrl)
+        .info()
+        .catch(() => null);
+      return info?.oidcProviders ?? [];
+    },
+    async oidcNonce() {
+      const { serverUrl } = await ctx.settings.get();
+      return { nonce: (await ctx.api(serverUrl).oidcNonce()).nonce };
+    },
+    async signInWithOidc(p) {
+      const { recoveryKey } = await ctx.account.signInWithOidc({
+        issuer: str(p, 'issuer'),
+        idToken: str(p, 'idToken'),
+        recoveryKey: str(p, 'recoveryKey'),
+        deviceName: str(p, 'deviceName'),
+      });
+      await ctx.syncConnection();
+      return { state: await state(), recoveryKey };
+    },
     registerDevice: (p) => after(ctx.account.registerDevice(str(p, 'password'))),
     showRecoveryKey: async () => ({ recoveryKey: await ctx.account.recoveryKey() }),
     confirmRecoveryKeySaved: () => after(ctx.account.confirmRecoveryKeySaved()),

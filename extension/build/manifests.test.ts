@@ -19,6 +19,8 @@ describe('the manifest per browser', () => {
       'storage',
       'notifications',
       'alarms',
+      // Signing in with an OpenID Connect provider (docs/protocol.md §9): launchWebAuthFlow.
+      'identity',
       'http://localhost/*',
       'http://127.0.0.1/*',
     ]);
@@ -37,6 +39,7 @@ describe('the manifest per browser', () => {
     const { background: _a, browser_specific_settings: _b, ...rest } = source;
     const { background: _c, ...chromiumRest } = chromium;
     expect(chromiumRest).toEqual(rest);
+    expect(chromium.permissions).toContain('identity');
   });
 
   it('leaves the source as it was', () => {

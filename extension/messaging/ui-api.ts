@@ -17,6 +17,13 @@ export interface AccountView {
   recoveryKeyConfirmed: boolean;
 }
 
+/** A provider a user may sign in with, as the server announces it. */
+export interface OidcProviderView {
+  issuer: string;
+  clientId: string;
+  name: string;
+}
+
 export interface ExtensionState {
   enabled: boolean;
   serverUrl: string;
@@ -141,6 +148,21 @@ export interface UiMethods {
   signIn: {
     params: { username: string; password: string; recoveryKey: string; deviceName: string };
     result: ExtensionState;
+  };
+  /**
+   * The OpenID Connect providers the chosen server offers (docs/protocol.md §9); an empty
+   * list when it offers none, or cannot be asked.
+   */
+  oidcProviders: { params: undefined; result: OidcProviderView[] };
+  /** A fresh nonce from the server for one provider sign-in. */
+  oidcNonce: { params: undefined; result: { nonce: string } };
+  /**
+   * Hands the server the provider's ID token. `recoveryKey` is needed (or pairing) when the
+   * account already exists; the answer has the new account's recovery key, or null.
+   */
+  signInWithOidc: {
+    params: { issuer: string; idToken: string; recoveryKey: string; deviceName: string };
+    result: { state: ExtensionState; recoveryKey: string | null };
   };
   /** For an account whose device registration failed after sign up. */
   registerDevice: { params: { password: string }; result: ExtensionState };

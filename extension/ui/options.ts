@@ -7,10 +7,11 @@ import {
   needsHostPermission,
   normalizeServerUrl,
 } from '../messaging/server-url.js';
-import type { ExtensionState, SiteDecision } from '../messaging/ui-api.js';
+import type { ExtensionState, OidcProviderView, SiteDecision } from '../messaging/ui-api.js';
 import { copyOrSelect } from './clipboard.js';
-import { busy, byId, say, show } from './dom.js';
+import { busy, button, byId, say, show } from './dom.js';
 import { defaultDeviceName, enabledHint } from './format.js';
+import { OidcFlowError, obtainIdToken } from './oidc-flow.js';
 import { loadPage } from './page-load.js';
 import { call, messageOf, UiCallError } from './rpc.js';
 import { renderSites } from './views/sites.js';
@@ -29,6 +30,13 @@ const el = {
   serverTest: byId<HTMLButtonElement>('server-test'),
   serverStatus: byId('server-status'),
   signedOut: byId('signed-out'),
+  oidc: byId<HTMLFieldSetElement>('oidc'),
+  oidcProviders: byId('oidc-providers'),
+  oidcRecovery: byId<HTMLTextAreaElement>('oidc-recovery'),
+  oidcDevice: byId<HTMLInputElement>('oidc-device'),
+  oidcStatus: byId('oidc-status'),
+  oidcError: byId('oidc-error'),
+  oidcRedirect: byId('oidc-redirect'),
   signupForm: byId<HTMLFormElement>('signup-form'),
   signupUsername: byId<HTMLInputElement>('signup-username'),
   signupPassword: byId<HTMLInputElement>('signup-password'),
@@ -105,6 +113,69 @@ async function refresh(): Promise<void> {
   await render(await call('getState'));
 }
 
+/** The server in the settings decides which providers there are (GET /v1/info). */
+async function loadProviders(): Promise<void> {
+  const providers = await call('oidcProviders');
+  el.oidcProviders.replaceChildren(
+    ...providers.map((provider) =>
+      button(
+        `Sign in with ${provider.name}`,
+        `Sign in with ${provider.name}`,
+        () => void signInWith(provider),
+      ),
+    ),
+  );
+  show(el.oidc, providers.length > 0);
+}
+
+/** The identity API's redirect URL, which the provider must list for this add-on. */
+function redirectUrl(): string {
+  return browser.identity.getRedirectURL();
+}
+
+async function signInWith(provider: OidcProviderView): Promise<void> {
+  say(el.oidcError, '');
+  // A provider outside the loopback hosts needs the user's leave, asked within the click.
+  const permitted = await permitServer(provider.issuer).catch(() => false);
+  if (!permitted) {
+    say(el.oidcError, `Without your permission the add-on cannot reach ${provider.name}.`, 'error');
+    return;
+  }
+  try {
+    await busy(el.oidc, async () => {
+      say(el.oidcStatus, `Waiting for ${provider.name}… (a sign-in window is open)`);
+      const { nonce } = await call('oidcNonce');
+      const idToken = await obtainIdToken(
+        {
+          fetch: (input, init) => fetch(input, init),
+          launchWebAuthFlow: (details) => browser.identity.launchWebAuthFlow(details),
+          redirectUrl: redirectUrl(),
+          randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+        },
+        provider,
+        nonce,
+      );
+      say(el.oidcStatus, 'Signing in to the push server…');
+      const { state, recoveryKey } = await call('signInWithOidc', {
+        issuer: provider.issuer,
+        idToken,
+        recoveryKey: el.oidcRecovery.value,
+        deviceName: el.oidcDevice.value,
+      });
+      el.oidcRecovery.value = '';
+      if (recoveryKey !== null) el.recoveryKey.value = recoveryKey;
+      await render(state);
+      if (recoveryKey !== null) el.recoveryCopy.focus();
+    });
+  } catch (err) {
+    say(el.oidcError, err instanceof OidcFlowError ? err.message : messageOf(err), 'error');
+    if (err instanceof UiCallError && err.code.includes('recovery_key')) el.oidcRecovery.focus();
+    if (err instanceof UiCallError && err.code === 'secret_key_needed') el.oidcRecovery.focus();
+  } finally {
+    say(el.oidcStatus, '');
+  }
+}
+
 async function loadSites(): Promise<void> {
   renderSites(
     el.sites,
@@ -150,6 +221,7 @@ function wire(): void {
     event.preventDefault();
     void checkServer(async (serverUrl) => {
       await render(await call('setServerUrl', { serverUrl }));
+      await loadProviders();
       const warning = insecureServerWarning(serverUrl);
       say(el.serverStatus, warning ? `Saved. ${warning}` : 'Saved.', warning ? 'error' : 'ok');
     });
@@ -244,6 +316,7 @@ function wire(): void {
   el.signout.addEventListener('click', () => {
     void submit(el.signedIn, el.signoutError, async () => {
       await render(await call('signOut'));
+      await loadProviders();
       el.signupUsername.focus();
     });
   });
@@ -292,10 +365,15 @@ async function main(): Promise<void> {
   const deviceName = defaultDeviceName(navigator.userAgent);
   el.signupDevice.value = deviceName;
   el.signinDevice.value = deviceName;
+  el.oidcDevice.value = deviceName;
+  el.oidcRedirect.textContent = redirectUrl();
   wire();
   await loadPage(el, async () => {
     await Promise.all([refresh(), loadSites()]);
   });
+  // Not awaited with the rest: a server that is slow to answer must not hold up the page,
+  // and until it answers the page simply offers no provider.
+  void loadProviders().catch(() => undefined);
   // The popup's "Site permissions" opens this page at #sites.
   if (window.location.hash === '#sites') byId('sites-section').scrollIntoView();
 }

@@ -26,7 +26,7 @@ export interface Quota {
 }
 
 export interface AccountDetail
-  extends Omit<Account, 'passwordHash' | 'maxClients' | 'maxSubscriptions'> {
+  extends Omit<Account, 'passwordHash' | 'maxClients' | 'maxSubscriptions' | 'oidcSubject'> {
   clients: ClientDetail[];
   subscriptions: number;
   quotas: { clients: Quota; subscriptions: Quota };
@@ -67,6 +67,7 @@ export class AccountAdmin {
       username: account.username,
       createdAt: account.createdAt,
       disabledAt: account.disabledAt,
+      oidcIssuer: account.oidcIssuer,
       clients: details,
       subscriptions: subscriptions.length,
       quotas: {

@@ -209,6 +209,7 @@ const Page: FC = () => (
             <thead>
               <tr>
                 <th>username</th>
+                <th>signs in with</th>
                 <th>created</th>
                 <th>status</th>
                 <th>clients</th>

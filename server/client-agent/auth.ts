@@ -53,7 +53,9 @@ async function basicAccount(deps: SignInDeps, encoded: string): Promise<Account>
   const account = await store.findAccountByUsername(username);
   let ok = false;
   try {
-    if (account) {
+    // An account made by an OpenID Connect sign-in has no password (docs/protocol.md §9):
+    // it is checked like an unknown name, so the timing does not tell it apart either.
+    if (account && account.oidcIssuer === null) {
       const verified = await passwords.verify(password, account.passwordHash);
       ok = verified.ok;
       if (ok && verified.outdated) rehashLater(deps, account, password);

@@ -145,6 +145,13 @@ export class SharedState {
     );
   }
 
+  /** Deletes a key; true only for the one caller that found it there (a one-time token). */
+  take(key: string): Promise<boolean> {
+    return this.call<boolean>('take', (done) =>
+      this.client.del(key, (err: unknown, deleted: unknown) => done(err, deleted === true)),
+    );
+  }
+
   /** A cheap round trip, used by the heartbeat and background syncs to notice recovery. */
   async ping(): Promise<boolean> {
     try {

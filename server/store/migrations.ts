@@ -110,6 +110,19 @@ export const migrations: Migration[] = [
       CREATE INDEX subscriptions_by_user ON subscriptions(user_id);
     `,
   },
+  {
+    version: 5,
+    description: 'accounts signed in with an OpenID Connect provider',
+    // Such an account is keyed by (issuer, subject) and has no password: its password_hash
+    // is '' (SQLite cannot drop NOT NULL), which no password ever verifies against
+    // (docs/protocol.md §9). NULLs never clash in a unique index, on SQLite or PostgreSQL,
+    // so password accounts need no identity.
+    sql: `
+      ALTER TABLE accounts ADD COLUMN oidc_issuer TEXT;
+      ALTER TABLE accounts ADD COLUMN oidc_subject TEXT;
+      CREATE UNIQUE INDEX accounts_by_oidc_identity ON accounts(oidc_issuer, oidc_subject);
+    `,
+  },
 ];
 
 /** The lock every node takes to migrate (docs/operations.md, "Several nodes"). */

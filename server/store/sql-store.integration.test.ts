@@ -130,6 +130,45 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
       expect(await store.getAccount('no-such-user')).toBeNull();
     });
 
+    it('makes the account of an OpenID Connect identity once, without a password (docs/protocol.md §9)', async () => {
+      const issuer = `http://127.0.0.1:1/${unique('issuer')}`;
+      const first = await store.findOrCreateOidcAccount(issuer, 'subject-1');
+      expect(first.created).toBe(true);
+      expect(first.account).toMatchObject({
+        username: expect.stringMatching(/^oidc:[0-9a-f]{24}$/),
+        passwordHash: '',
+        oidcIssuer: issuer,
+        oidcSubject: 'subject-1',
+        disabledAt: null,
+      });
+      const again = await store.findOrCreateOidcAccount(issuer, 'subject-1');
+      expect(again).toEqual({ account: first.account, created: false });
+      expect(await store.getAccount(first.account.userId)).toEqual(first.account);
+      // The same subject at another issuer is another person.
+      const elsewhere = await store.findOrCreateOidcAccount(`${issuer}/other`, 'subject-1');
+      expect(elsewhere.created).toBe(true);
+      expect(elsewhere.account.userId).not.toBe(first.account.userId);
+      // Password accounts have no identity, and many of them coexist with it.
+      expect((await newAccount()).oidcIssuer).toBeNull();
+      expect((await newAccount()).oidcSubject).toBeNull();
+      expect(await store.searchAccounts(first.account.userId, 10)).toEqual([
+        expect.objectContaining({ userId: first.account.userId, oidcIssuer: issuer }),
+      ]);
+      const tokenHash = unique('hash');
+      await store.createClient(first.account.userId, 'laptop', tokenHash);
+      expect((await store.findClientByTokenHash(tokenHash))?.account).toEqual(first.account);
+    });
+
+    it('gives racing first sign-ins of one identity the same account', async () => {
+      const issuer = `http://127.0.0.1:1/${unique('issuer')}`;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.findOrCreateOidcAccount(issuer, 'racer')),
+      );
+      const ids = new Set(results.map((r) => r.account.userId));
+      expect(ids.size).toBe(1);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+    });
+
     it('disables and re-enables an account; an unknown one reports false', async () => {
       const account = await newAccount();
       expect(await store.setAccountDisabled(account.userId, true)).toBe(true);
@@ -455,6 +494,7 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
           username: `${tag}-alice`,
           createdAt: alice!.createdAt,
           disabledAt: null,
+          oidcIssuer: null,
           clients: 1,
           subscriptions: 1,
         },
@@ -463,6 +503,7 @@ describe.each([sqliteBackend(), postgresBackend()])('SqlStore on $name', (backen
           username: `${tag}-bob`,
           createdAt: bob!.createdAt,
           disabledAt: null,
+          oidcIssuer: null,
           clients: 0,
           subscriptions: 0,
         },

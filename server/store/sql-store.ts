@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { newId } from '../security/tokens.js';
 import { type SqlDriver, type SqlValue, UniqueViolation } from './sql-driver.js';
 import type {
@@ -24,6 +25,8 @@ interface AccountRow {
   disabled_at: string | null;
   max_clients: number | string | null;
   max_subscriptions: number | string | null;
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
   [k: string]: unknown;
 }
 interface ClientRow {
@@ -58,6 +61,8 @@ const toAccount = (r: AccountRow): Account => ({
   disabledAt: r.disabled_at,
   maxClients: intOrNull(r.max_clients),
   maxSubscriptions: intOrNull(r.max_subscriptions),
+  oidcIssuer: r.oidc_issuer,
+  oidcSubject: r.oidc_subject,
 });
 const toClient = (r: ClientRow): Client => ({
   clientId: r.client_id,
@@ -79,7 +84,7 @@ const toSubscription = (r: SubscriptionRow): Subscription => ({
 });
 
 const ACCOUNT_COLUMNS =
-  'user_id, username, password_hash, created_at, disabled_at, max_clients, max_subscriptions';
+  'user_id, username, password_hash, created_at, disabled_at, max_clients, max_subscriptions, oidc_issuer, oidc_subject';
 const CLIENT_COLUMNS = 'client_id, user_id, name, created_at, last_seen_at';
 const SUBSCRIPTION_COLUMNS =
   'subscription_id, user_id, client_id, token_hash, legacy_token_sealed, application_server_key, meta, created_at, deleted_at';
@@ -101,6 +106,8 @@ export class SqlStore implements Store {
       disabledAt: null,
       maxClients: null,
       maxSubscriptions: null,
+      oidcIssuer: null,
+      oidcSubject: null,
     };
     try {
       await this.db.execute(
@@ -112,6 +119,49 @@ export class SqlStore implements Store {
       throw err;
     }
     return account;
+  }
+
+  async findOrCreateOidcAccount(
+    issuer: string,
+    subject: string,
+  ): Promise<{ account: Account; created: boolean }> {
+    const find = async () => {
+      const rows = await this.db.query<AccountRow>(
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE oidc_issuer = ? AND oidc_subject = ?`,
+        [issuer, subject],
+      );
+      return rows[0] ? toAccount(rows[0]) : null;
+    };
+    const existing = await find();
+    if (existing) return { account: existing, created: false };
+    const userId = newId();
+    const account: Account = {
+      userId,
+      // Outside USERNAME_PATTERN (':'), so no password sign-up can ever take or match it;
+      // hex, so it holds none of LIKE's wildcards and an admin's search for "_" skips it.
+      username: `oidc:${randomBytes(12).toString('hex')}`,
+      passwordHash: '',
+      createdAt: now(),
+      disabledAt: null,
+      maxClients: null,
+      maxSubscriptions: null,
+      oidcIssuer: issuer,
+      oidcSubject: subject,
+    };
+    try {
+      await this.db.execute(
+        `INSERT INTO accounts (user_id, username, password_hash, created_at, oidc_issuer, oidc_subject)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [userId, account.username, '', account.createdAt, issuer, subject],
+      );
+    } catch (err) {
+      if (!(err instanceof UniqueViolation)) throw err;
+      // Another first sign-in of the same identity won the race: its account is the one.
+      const winner = await find();
+      if (!winner) throw err;
+      return { account: winner, created: false };
+    }
+    return { account, created: true };
   }
 
   async findAccountByUsername(username: string): Promise<Account | null> {
@@ -158,7 +208,7 @@ export class SqlStore implements Store {
   async searchAccounts(query: string, limit: number): Promise<AccountSummary[]> {
     const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows = await this.db.query<AccountRow & { clients: number; subscriptions: number }>(
-      `SELECT a.user_id, a.username, a.password_hash, a.created_at, a.disabled_at,
+      `SELECT a.user_id, a.username, a.password_hash, a.created_at, a.disabled_at, a.oidc_issuer,
         (SELECT COUNT(*) FROM clients c WHERE c.user_id = a.user_id) AS clients,
         (SELECT COUNT(*) FROM subscriptions s WHERE s.user_id = a.user_id AND s.deleted_at IS NULL) AS subscriptions
        FROM accounts a WHERE a.username LIKE ? ESCAPE '\\' OR a.user_id = ?
@@ -170,6 +220,7 @@ export class SqlStore implements Store {
       username: r.username,
       createdAt: r.created_at,
       disabledAt: r.disabled_at,
+      oidcIssuer: r.oidc_issuer,
       clients: Number(r.clients),
       subscriptions: Number(r.subscriptions),
     }));
@@ -248,7 +299,7 @@ export class SqlStore implements Store {
     const rows = await this.db.query<ClientRow & AccountRow>(
       `SELECT c.client_id, c.user_id, c.name, c.created_at, c.last_seen_at,
               a.username, a.password_hash, a.created_at AS account_created_at, a.disabled_at,
-              a.max_clients, a.max_subscriptions
+              a.max_clients, a.max_subscriptions, a.oidc_issuer, a.oidc_subject
        FROM clients c JOIN accounts a ON a.user_id = c.user_id WHERE c.token_hash = ?`,
       [tokenHash],
     );

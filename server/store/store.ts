@@ -10,6 +10,12 @@ export interface Account {
   /** Quotas set for this account by an admin; null: the server's default. */
   maxClients: number | null;
   maxSubscriptions: number | null;
+  /**
+   * The OpenID Connect provider (issuer) and subject an account signs in with; both null for
+   * an account with a password (docs/protocol.md §9).
+   */
+  oidcIssuer: string | null;
+  oidcSubject: string | null;
 }
 
 /** A change of an account's quotas: a number sets it, null goes back to the default. */
@@ -88,6 +94,8 @@ export interface AccountSummary {
   username: string;
   createdAt: string;
   disabledAt: string | null;
+  /** The OpenID Connect issuer it signs in with; null for a password account. */
+  oidcIssuer: string | null;
   clients: number;
   subscriptions: number;
 }
@@ -117,6 +125,14 @@ export interface Store {
   /** Returns null when the username is taken. */
   createAccount(username: string, passwordHash: string): Promise<Account | null>;
   findAccountByUsername(username: string): Promise<Account | null>;
+  /**
+   * The account of an OpenID Connect identity, made (without a password) on its first use;
+   * `created` tells which. Two first sign-ins racing get the same account.
+   */
+  findOrCreateOidcAccount(
+    issuer: string,
+    subject: string,
+  ): Promise<{ account: Account; created: boolean }>;
   /** Swaps the password hash only if it is still `current`; false otherwise. */
   replacePasswordHash(userId: string, current: string, next: string): Promise<boolean>;
   getAccount(userId: string): Promise<Account | null>;

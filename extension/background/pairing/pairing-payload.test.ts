@@ -15,6 +15,11 @@ describe('pairing payload', () => {
     expect(decodePairingPayload(encodePairingPayload(payload))).toEqual(payload);
   });
 
+  it('carries the label of an account made with a provider (docs/protocol.md §9)', () => {
+    const oidc = { ...payload, username: 'carol@example.org (Example ID)' };
+    expect(decodePairingPayload(encodePairingPayload(oidc))).toEqual(oidc);
+  });
+
   it('drops fields it does not know', () => {
     const bytes = utf8Encode(JSON.stringify({ ...payload, password: 'never sent' }));
     expect(decodePairingPayload(bytes)).toEqual(payload);
@@ -26,6 +31,7 @@ describe('pairing payload', () => {
       JSON.stringify({ ...payload, serverUrl: 'ftp://x' }),
       JSON.stringify({ ...payload, serverUrl: 'http://127.0.0.1:8080/' }),
       JSON.stringify({ ...payload, username: 'Alice!' }),
+      JSON.stringify({ ...payload, username: 'carol\n (Example ID)' }),
       JSON.stringify({ ...payload, clientToken: '' }),
       JSON.stringify({ ...payload, secretKey: encodeBase64Url(new Uint8Array(16)) }),
       JSON.stringify({ ...payload, secretKey: undefined }),

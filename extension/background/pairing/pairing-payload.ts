@@ -7,13 +7,17 @@ import { PairingPayload, USERNAME_PATTERN } from '../../../shared/protocol.js';
 import { normalizeServerUrl } from '../../messaging/server-url.js';
 import { UserError } from '../errors.js';
 
+const OIDC_LABEL = /^[^\p{Cc}]{1,200} \([^\p{Cc}]{1,64}\)$/u;
+
 /** The shared shape, narrowed to what this add-on can sign in with. */
 const UsablePairingPayload = PairingPayload.extend({
   serverUrl: z.string().refine((url) => {
     const normalized = normalizeServerUrl(url);
     return normalized.ok && normalized.url === url;
   }, 'not a push server address in normal form'),
-  username: z.string().regex(USERNAME_PATTERN),
+  // A password account's name, or the label of one made with a provider: "who (provider)"
+  // (account.ts oidcAccountLabel, docs/protocol.md §9), shown only.
+  username: z.union([z.string().regex(USERNAME_PATTERN), z.string().regex(OIDC_LABEL)]),
   clientId: z.string().min(1).max(256),
   clientToken: z.string().min(1).max(1024),
   // 32 bytes in base64url without padding; decoded below to be sure.

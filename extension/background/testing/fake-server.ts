@@ -46,6 +46,13 @@ export class FakeServer {
   readonly pairings = new Map<string, FakeChannel>();
   /** Changes a relayed message on its way to the reader, as a hostile relay could. */
   tamper: ((step: string, message: unknown) => unknown) | null = null;
+  /** OpenID Connect providers GET /v1/info announces (docs/protocol.md §9). */
+  oidcProviders: Array<{ issuer: string; clientId: string; name: string }> = [];
+  /**
+   * Accounts made by OIDC sign-ins, by subject. The fake takes any ID token whose payload
+   * has a `sub` and an `iss` it announces; the real checks are the server's, tested there.
+   */
+  readonly oidcAccounts = new Map<string, string>();
   /** The relay's clock, for channel expiry. */
   relayNow: () => number = () => Date.now();
   #next = 1;
@@ -90,6 +97,32 @@ export class FakeServer {
       const userId = this.#id('user');
       this.accounts.set(username, { userId, password: String(body.password) });
       return json(201, { userId });
+    }
+    if (method === 'GET' && path === '/v1/info') {
+      return json(200, { oidcProviders: this.oidcProviders });
+    }
+    if (method === 'POST' && path === '/v1/oidc/nonce') {
+      return json(201, { nonce: this.#id('nonce'), expiresIn: 600 });
+    }
+    if (method === 'POST' && path === '/v1/oidc/clients') {
+      const claims = decodeClaims(String(body.idToken));
+      const provider = this.oidcProviders.find((p) => p.issuer === claims?.iss);
+      if (!claims || !provider || typeof claims.sub !== 'string') {
+        return error(401, 'invalid_id_token');
+      }
+      const key = `${provider.issuer} ${claims.sub}`;
+      const existing = this.oidcAccounts.get(key);
+      const userId = existing ?? this.#id('user');
+      this.oidcAccounts.set(key, userId);
+      const clientId = this.#id('client');
+      const clientToken = this.#id('token');
+      this.clients.set(clientToken, {
+        clientId,
+        userId,
+        name: String(body.name),
+        createdAt: this.#now(),
+      });
+      return json(201, { clientId, clientToken, accountCreated: existing === undefined });
     }
     if (method === 'POST' && path === '/v1/clients') {
       const userId = this.#basicUser(auth) ?? this.#bearer(auth)?.userId;
@@ -232,4 +265,22 @@ function json(status: number, body: unknown): Response {
 
 function error(status: number, code: string): Response {
   return json(status, { error: code, message: `${code} (fake server)` });
+}
+
+/** The payload of a JWT, unverified: the fake trusts whatever it is given. */
+function decodeClaims(token: string): Record<string, unknown> | null {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An unsigned JWT-shaped token with `claims`, for the fake server. */
+export function fakeIdToken(claims: Record<string, unknown>): string {
+  const part = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return `${part({ alg: 'none' })}.${part(claims)}.`;
 }

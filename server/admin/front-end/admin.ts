@@ -333,6 +333,7 @@ async function search(q: string): Promise<void> {
       );
       const tr = row([
         a.username,
+        signInText(a.oidcIssuer),
         time(a.createdAt),
         a.disabledAt ? 'disabled' : 'active',
         a.clients,
@@ -344,6 +345,10 @@ async function search(q: string): Promise<void> {
     }),
   );
 }
+
+/** How an account signs in: its password, or the OpenID Connect issuer it was made with. */
+const signInText = (oidcIssuer: string | null): string =>
+  oidcIssuer === null ? 'password' : `OpenID Connect: ${oidcIssuer}`;
 
 async function accountAction(
   method: 'POST' | 'DELETE',
@@ -383,7 +388,13 @@ async function showAccount(userId: string): Promise<void> {
   }
   panel.replaceChildren(
     el('h3', `${a.username} — ${a.disabledAt ? 'disabled' : 'active'}`),
-    el('p', `user id ${a.userId} · ${a.subscriptions} subscriptions`, { class: 'muted' }),
+    el(
+      'p',
+      `user id ${a.userId} · ${a.subscriptions} subscriptions · signs in with ${signInText(a.oidcIssuer)}`,
+      {
+        class: 'muted',
+      },
+    ),
     quotaForm(a),
     table,
   );

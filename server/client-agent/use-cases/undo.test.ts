@@ -18,6 +18,8 @@ const account: Account = {
   disabledAt: null,
   maxClients: null,
   maxSubscriptions: null,
+  oidcIssuer: null,
+  oidcSubject: null,
 };
 
 function brokerDown(): Promise<never> {
