@@ -469,12 +469,24 @@ describe('PushClient', () => {
 
   it('stop() during backoff cancels the reconnect, and start() begins again', async () => {
     server = await FakeServer.start();
-    const { client } = startClient({ backoff: { initialMs: 200, maxMs: 200 } });
+    // Stopped the moment it enters backoff: after a lost connection the delay is random from
+    // 0 ms, so polling for 'backoff' could miss it on a busy machine.
+    let stopping: Promise<void> | null = null;
+    const states: string[] = [];
+    const { client } = startClient({
+      backoff: { initialMs: 200, maxMs: 200 },
+      onStateChange: (s) => {
+        states.push(s);
+        if (s === 'backoff' && !stopping) stopping = client.stop();
+      },
+    });
     const conn = await server.nextConnection();
     await conn.handshake();
     conn.socket.terminate();
-    await vi.waitFor(() => expect(client.state).toBe('backoff'), { interval: 5 });
-    await client.stop();
+    await vi.waitFor(() => expect(stopping).not.toBeNull(), { interval: 5 });
+    await stopping;
+    expect(states.slice(-2)).toEqual(['backoff', 'stopped']);
+    // Longer than the whole backoff window (200 ms): a reconnect not cancelled would be here.
     await sleep(300);
     expect(server.connections).toHaveLength(1);
 
