@@ -74,6 +74,14 @@ export class FakeServer {
     return `${prefix}${this.#next++}`;
   }
 
+  /** A device of `userId`, as POST /v1/clients and POST /v1/oidc/clients make one. */
+  #registerClient(userId: string, name: string): { clientId: string; clientToken: string } {
+    const clientId = this.#id('client');
+    const clientToken = this.#id('token');
+    this.clients.set(clientToken, { clientId, userId, name, createdAt: this.#now() });
+    return { clientId, clientToken };
+  }
+
   #now(): string {
     this.#clock += 1000;
     return new Date(this.#clock).toISOString();
@@ -114,28 +122,13 @@ export class FakeServer {
       const existing = this.oidcAccounts.get(key);
       const userId = existing ?? this.#id('user');
       this.oidcAccounts.set(key, userId);
-      const clientId = this.#id('client');
-      const clientToken = this.#id('token');
-      this.clients.set(clientToken, {
-        clientId,
-        userId,
-        name: String(body.name),
-        createdAt: this.#now(),
-      });
-      return json(201, { clientId, clientToken, accountCreated: existing === undefined });
+      const client = this.#registerClient(userId, String(body.name));
+      return json(201, { ...client, accountCreated: existing === undefined });
     }
     if (method === 'POST' && path === '/v1/clients') {
       const userId = this.#basicUser(auth) ?? this.#bearer(auth)?.userId;
       if (!userId) return error(401, 'unauthorized');
-      const clientId = this.#id('client');
-      const clientToken = this.#id('token');
-      this.clients.set(clientToken, {
-        clientId,
-        userId,
-        name: String(body.name),
-        createdAt: this.#now(),
-      });
-      return json(201, { clientId, clientToken });
+      return json(201, this.#registerClient(userId, String(body.name)));
     }
     const client = this.#bearer(auth);
     if (!client) return error(401, 'unauthorized');
