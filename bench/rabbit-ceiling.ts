@@ -64,7 +64,7 @@ function topologyFor(shape: Shape): Topology {
 }
 
 /** Runs `work` over `items` on a few channels in parallel (each channel serialises RPCs). */
-async function onChannels<T>(
+export async function onChannels<T>(
   channels: Channel[],
   items: readonly T[],
   work: (ch: Channel, item: T) => Promise<unknown>,

@@ -41,7 +41,7 @@ import { runFullPath } from './full-path.js';
 import { benchIdleBrowsers } from './idle-browsers.js';
 import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import type { PhaseResult, Shape } from './phase.js';
-import { runRabbitCeiling, type Topology } from './rabbit-ceiling.js';
+import { onChannels, runRabbitCeiling, type Topology } from './rabbit-ceiling.js';
 import { type BenchReport, formatReport, writeReport } from './report.js';
 import { type BenchUser, makePlaintext, opaqueBodies, seedUsers } from './seed.js';
 
@@ -142,16 +142,10 @@ async function deleteServerTopology(url: string, users: readonly BenchUser[]): P
   const model = await amqp.connect(url);
   try {
     const channels = await Promise.all(Array.from({ length: 16 }, () => model.createChannel()));
-    const queues = users.flatMap((u) => u.clients.map((c) => clientQueue(c.clientId)));
-    const exchanges = users.map((u) => userExchange(u.userId));
-    const each = async (names: string[], del: (ch: amqp.Channel, n: string) => Promise<unknown>) =>
-      Promise.all(
-        channels.map(async (ch, k) => {
-          for (let i = k; i < names.length; i += channels.length) await del(ch, names[i]!);
-        }),
-      );
-    await each(queues, (ch, q) => ch.deleteQueue(q));
-    await each(exchanges, (ch, x) => ch.deleteExchange(x));
+    // push.incoming stays: without a vhost of its own the bench shares it with a deployment.
+    const { queues, userExchanges } = seededTopology(users);
+    await onChannels(channels, queues, (ch, q) => ch.deleteQueue(q));
+    await onChannels(channels, userExchanges, (ch, x) => ch.deleteExchange(x));
     await Promise.all(channels.map((ch) => ch.close()));
   } finally {
     await model.close().catch(() => {}); // tidying only

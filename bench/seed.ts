@@ -21,6 +21,7 @@ import {
   generateSecretKey,
   type SubscriptionKeys,
 } from '../shared/crypto/index.js';
+import { onChannels } from './rabbit-ceiling.js';
 
 export interface BenchClient {
   clientId: string;
@@ -138,21 +139,16 @@ async function declareTopology(amqpUrl: string, users: readonly BenchUser[]): Pr
     // As the server declares it at start, which comes after this.
     await channels[0]!.assertExchange(INCOMING_EXCHANGE, 'direct', { durable: true });
     await channels[0]!.assertExchange(DROPPED_EXCHANGE, 'fanout', { durable: true });
-    await Promise.all(
-      channels.map(async (ch, k) => {
-        for (let i = k; i < users.length; i += channels.length) {
-          const user = users[i]!;
-          // The benchmark runs the server with the default QUEUE_TYPE.
-          for (const client of user.clients) {
-            await declareClientQueue(ch, user.userId, client.clientId, {
-              type: 'classic',
-              bounds: DEFAULT_QUEUE_BOUNDS,
-            });
-          }
-          await declareSubscription(ch, user.userId, hashToken(user.token));
-        }
-      }),
-    );
+    await onChannels(channels, users, async (ch, user) => {
+      // The benchmark runs the server with the default QUEUE_TYPE.
+      for (const client of user.clients) {
+        await declareClientQueue(ch, user.userId, client.clientId, {
+          type: 'classic',
+          bounds: DEFAULT_QUEUE_BOUNDS,
+        });
+      }
+      await declareSubscription(ch, user.userId, hashToken(user.token));
+    });
     await Promise.all(channels.map((ch) => ch.close()));
   } finally {
     await model.close();
