@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { type ClientHttp2Session, connect } from 'node:http2';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Heartbeat } from '../../shared/protocol.js';
 import { eventually } from '../testing/eventually.js';
+import { freePort } from '../testing/ports.js';
 import { httpsRequest, makeTestCertificate, type TestCertificate } from '../testing/tls.js';
 import { TestSocket } from '../testing/ws-client.js';
 
@@ -29,15 +29,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => ok(port));
-    });
-  });
-}
 
 interface Started {
   child: ChildProcess;

@@ -5,9 +5,9 @@
 // the pid is the primary's; `pids()` lists it and its workers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export interface ServerProcess {
   /** http://127.0.0.1:port */
@@ -55,18 +55,6 @@ export interface ServerProcessOptions {
   env: Record<string, string>;
   /** Extra node flags for the server, e.g. `--cpu-prof` to see where its time goes. */
   nodeArgs: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '../config.js';
 import { createLogger } from '../observability/logger.js';
 import { type RunningServer, startServer } from '../server.js';
+import { freePort } from './ports.js';
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -80,16 +81,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // the tests pass no PUBLIC_URL and we restart the config with the chosen port.
   let server: RunningServer;
   if (config.port === 0 && !env.PUBLIC_URL) {
-    const probe = await import('node:net').then(
-      (net) =>
-        new Promise<number>((resolve) => {
-          const s = net.createServer().listen(0, '127.0.0.1', () => {
-            const port = (s.address() as { port: number }).port;
-            s.close(() => resolve(port));
-          });
-        }),
-    );
-    config = loadConfig({ ...env, PORT: String(probe) });
+    config = loadConfig({ ...env, PORT: String(await freePort()) });
   }
   server = await startServer(config, { logger });
   return {
